@@ -1,0 +1,59 @@
+"""The application factory: ``create_app(settings)``; nothing is created at import."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from broker.clock import Clock
+from broker.container import Container, build_container
+from broker.logs import configure_logging
+from broker.middleware import BrokerMiddleware
+from broker.ops.endpoints import router as ops_router
+from broker.ops.metrics import Metrics
+from broker.organisations.endpoints import router as organisations_router
+from broker.problems import install_problem_handlers
+from broker.settings import Settings
+
+DESCRIPTION = """
+Match-only referral index and lawful-release broker for the domestic-violence chain.
+Organisations ask whether a family is known elsewhere and whom to call; anything beyond a
+hit is released only on a recorded legal basis, pseudonymised per recipient, and every
+step is written to a tamper-evident disclosure log.
+"""
+
+
+def create_app(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    container: Container | None = None,
+) -> FastAPI:
+    """Build the broker application; resources are opened in the lifespan."""
+    metrics = container.metrics if container is not None else Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(settings.log_dir)
+        wiring = container or build_container(settings, clock=clock)
+        wiring.metrics = metrics
+        app.state.container = wiring
+        try:
+            yield
+        finally:
+            if container is None:
+                wiring.close()
+
+    app = FastAPI(
+        title="DV chain information broker",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    install_problem_handlers(app)
+    app.add_middleware(BrokerMiddleware, max_body_bytes=settings.max_body_bytes, metrics=metrics)
+    app.include_router(ops_router)
+    app.include_router(organisations_router)
+    return app

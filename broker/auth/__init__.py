@@ -1,0 +1,1 @@
+"""Authentication: organisation-signed bearer tokens, verified in one module."""

@@ -1,0 +1,128 @@
+"""The ``broker`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+
+from broker.clock import SystemClock
+from broker.errors import BrokerError
+from broker.settings import Settings
+
+Handler = Callable[[argparse.Namespace, Settings], int]
+
+
+def _init(args: argparse.Namespace, settings: Settings) -> int:
+    from broker.bootstrap import initialise
+
+    report = initialise(settings)
+    print(f"database: {report.database}")
+    print(f"organisations: {report.organisations} ({len(report.new_organisations)} new)")
+    return 0
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from broker.app import create_app
+    from broker.preflight import check_production
+
+    check_production(settings)
+    uvicorn.run(
+        create_app(settings), host=args.host, port=args.port, log_config=None, access_log=False
+    )
+    return 0
+
+
+def _orgs(args: argparse.Namespace, settings: Settings) -> int:
+    from broker.organisations.chain import load_chain
+
+    for spec in load_chain(settings.resolved_chain_file):
+        print(spec.id)
+    return 0
+
+
+def _token(args: argparse.Namespace, settings: Settings) -> int:
+    from broker.auth.jwk import ed25519_public_jwk
+    from broker.auth.tokens import sign_token
+    from broker.organisations.devkeys import load_development_key
+
+    if settings.is_production:
+        print(
+            "broker token: development tokens are refused when BROKER_ENV=production",
+            file=sys.stderr,
+        )
+        return 2
+    key = load_development_key(settings.dev_key_dir, args.org)
+    kid = ed25519_public_jwk(key.public_key())["kid"]
+    print(
+        sign_token(
+            key,
+            kid=kid,
+            org_id=args.org,
+            user=args.user,
+            roles=args.role,
+            audience=settings.token_audience,
+            now=SystemClock().now(),
+            lifetime=timedelta(seconds=args.lifetime),
+            acting_for=args.acting_for,
+        )
+    )
+    return 0
+
+
+def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    from broker.demo import run_demo
+
+    return int(run_demo(settings, url=args.url))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(prog="broker", description="DV chain information broker")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("init", help="migrate the schema, create keys, load organisations")
+    serve = sub.add_parser("serve", help="serve the API and console")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    sub.add_parser("orgs", help="list organisation ids, one per line")
+    token = sub.add_parser("token", help="print a development token (not in production)")
+    token.add_argument("--org", required=True)
+    token.add_argument("--user", required=True)
+    token.add_argument(
+        "--role",
+        action="append",
+        required=True,
+        choices=["professional", "coordinator", "privacy_officer", "admin"],
+    )
+    token.add_argument("--acting-for", default=None)
+    token.add_argument("--lifetime", type=int, default=300, help="seconds, at most 900")
+    demo = sub.add_parser("demo", help="tell the broker's story through the HTTP API")
+    demo.add_argument("--url", default=None, help="a running broker; default: start one in-process")
+    return parser
+
+
+HANDLERS: dict[str, Handler] = {
+    "init": _init,
+    "serve": _serve,
+    "orgs": _orgs,
+    "token": _token,
+    "demo": _demo,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``broker`` script."""
+    args = build_parser().parse_args(argv)
+    settings = Settings()
+    try:
+        return HANDLERS[args.command](args, settings)
+    except BrokerError as exc:
+        print(f"broker {args.command}: {exc.detail}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

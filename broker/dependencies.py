@@ -1,0 +1,62 @@
+"""FastAPI dependencies shared by every endpoint: the container, the session, the caller."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlmodel import Session
+
+from broker.auth.principal import Principal
+from broker.container import Container
+from broker.db import unit_of_work
+from broker.errors import Forbidden, NotAuthenticated
+from broker.types import Role
+
+
+def get_container(request: Request) -> Container:
+    """The application's wiring, created in the lifespan."""
+    container: Container = request.app.state.container
+    return container
+
+
+ContainerDep = Annotated[Container, Depends(get_container)]
+
+
+def get_session(container: ContainerDep) -> Iterator[Session]:
+    """The request's transaction: committed when the endpoint returns, else rolled back."""
+    with unit_of_work(container.engine) as session:
+        yield session
+
+
+# scope="function": the commit happens before the response is sent, never after.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def get_principal(request: Request, container: ContainerDep) -> Principal:
+    """Authenticate the bearer token."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise NotAuthenticated("A bearer token is required.")
+    principal = container.verifier.verify(token.strip())
+    request.state.principal = principal
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def require_role(*roles: Role) -> Callable[[Principal], Principal]:
+    """A dependency that admits callers holding any of ``roles``."""
+
+    def check(principal: PrincipalDep) -> Principal:
+        if not any(principal.has_role(role) for role in roles):
+            raise Forbidden("Your role does not allow this action.")
+        return principal
+
+    return check
+
+
+AdminDep = Annotated[Principal, Depends(require_role(Role.ADMIN))]

@@ -1,0 +1,1 @@
+"""Organisations of the chain, their contact desks and token-verification keys."""
