@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from broker.clock import Clock
 from broker.container import Container, build_container
+from broker.disclosure_log.endpoints import router as log_router
 from broker.logs import configure_logging
 from broker.middleware import BrokerMiddleware
 from broker.ops.endpoints import router as ops_router
@@ -16,6 +17,7 @@ from broker.ops.metrics import Metrics
 from broker.organisations.endpoints import router as organisations_router
 from broker.problems import install_problem_handlers
 from broker.settings import Settings
+from broker.tasks import TaskRunner, default_tasks
 
 DESCRIPTION = """
 Match-only referral index and lawful-release broker for the domestic-violence chain.
@@ -30,6 +32,7 @@ def create_app(
     *,
     clock: Clock | None = None,
     container: Container | None = None,
+    run_tasks: bool = True,
 ) -> FastAPI:
     """Build the broker application; resources are opened in the lifespan."""
     metrics = container.metrics if container is not None else Metrics()
@@ -40,9 +43,14 @@ def create_app(
         wiring = container or build_container(settings, clock=clock)
         wiring.metrics = metrics
         app.state.container = wiring
+        runner = TaskRunner(wiring, default_tasks(wiring)) if run_tasks else None
+        if runner is not None:
+            runner.start()
         try:
             yield
         finally:
+            if runner is not None:
+                runner.stop()
             if container is None:
                 wiring.close()
 
@@ -56,4 +64,5 @@ def create_app(
     app.add_middleware(BrokerMiddleware, max_body_bytes=settings.max_body_bytes, metrics=metrics)
     app.include_router(ops_router)
     app.include_router(organisations_router)
+    app.include_router(log_router)
     return app

@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from broker.clock import Clock, SystemClock
+from broker.container import keystore_custody
 from broker.db import build_engine, unit_of_work
 from broker.migrate import upgrade
 from broker.organisations.chain import load_chain
 from broker.organisations.service import sync_chain
 from broker.settings import Settings
+from keys import Keystore
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,10 @@ def initialise(settings: Settings, *, clock: Clock | None = None) -> InitReport:
     clock = clock or SystemClock()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     specs = load_chain(settings.resolved_chain_file)
+    custody = keystore_custody(settings)
+    if not settings.keystore_path.exists():
+        Keystore.create(custody, clock=clock)
+    Keystore.open(custody, clock=clock)  # fails loudly on a wrong passphrase
     engine = build_engine(settings)
     try:
         upgrade(engine)

@@ -79,6 +79,12 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
     return int(run_demo(settings, url=args.url))
 
 
+def _log(args: argparse.Namespace, settings: Settings) -> int:
+    from broker.disclosure_log.commands import run_log_command
+
+    return run_log_command(args.action, settings)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(prog="broker", description="DV chain information broker")
@@ -101,6 +107,12 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--lifetime", type=int, default=300, help="seconds, at most 900")
     demo = sub.add_parser("demo", help="tell the broker's story through the HTTP API")
     demo.add_argument("--url", default=None, help="a running broker; default: start one in-process")
+    log = sub.add_parser("log", help="the disclosure log")
+    log.add_argument(
+        "action",
+        choices=["verify", "checkpoint", "redact"],
+        help="verify everything; sign a checkpoint now; apply retention",
+    )
     return parser
 
 
@@ -110,6 +122,7 @@ HANDLERS: dict[str, Handler] = {
     "orgs": _orgs,
     "token": _token,
     "demo": _demo,
+    "log": _log,
 }
 
 

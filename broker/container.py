@@ -12,9 +12,12 @@ from broker.auth.replay import InProcessReplayGuard, RedisReplayGuard, ReplayGua
 from broker.auth.tokens import TokenVerifier
 from broker.clock import Clock, SystemClock
 from broker.db import build_engine
+from broker.disclosure_log.service import DisclosureLog
+from broker.disclosure_log.signer import KeystoreSigner
 from broker.ops.metrics import Metrics
 from broker.organisations.service import DatabaseKeySource
 from broker.settings import Settings
+from keys import FieldCipher, FileCustody, Keystore, Pseudonymiser
 
 
 @dataclass
@@ -27,6 +30,10 @@ class Container:
     redis: redis.Redis | None
     key_source: DatabaseKeySource
     verifier: TokenVerifier
+    keystore: Keystore
+    pseudonymiser: Pseudonymiser
+    fields: FieldCipher
+    log: DisclosureLog
     metrics: Metrics = field(default_factory=Metrics)
 
     def close(self) -> None:
@@ -56,6 +63,12 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         replay=replay,
         clock=clock,
     )
+    keystore = open_keystore(settings, clock=clock)
+    log = DisclosureLog(
+        clock=clock,
+        signer=KeystoreSigner(keystore, settings.log_origin),
+        origin=settings.log_origin,
+    )
     return Container(
         settings=settings,
         clock=clock,
@@ -63,4 +76,18 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         redis=client,
         key_source=key_source,
         verifier=verifier,
+        keystore=keystore,
+        pseudonymiser=Pseudonymiser(keystore),
+        fields=FieldCipher(keystore),
+        log=log,
     )
+
+
+def keystore_custody(settings: Settings) -> FileCustody:
+    """The passphrase-protected keystore file in the data directory."""
+    return FileCustody(settings.keystore_path, settings.keystore_passphrase.get_secret_value())
+
+
+def open_keystore(settings: Settings, *, clock: Clock) -> Keystore:
+    """Unlock the keystore that ``broker init`` created."""
+    return Keystore.open(keystore_custody(settings), clock=clock)

@@ -10,8 +10,8 @@ from sqlmodel import Session
 
 from broker.auth.principal import Principal
 from broker.container import Container
-from broker.db import unit_of_work
 from broker.errors import Forbidden, NotAuthenticated
+from broker.transaction import transaction
 from broker.types import Role
 
 
@@ -25,8 +25,8 @@ ContainerDep = Annotated[Container, Depends(get_container)]
 
 
 def get_session(container: ContainerDep) -> Iterator[Session]:
-    """The request's transaction: committed when the endpoint returns, else rolled back."""
-    with unit_of_work(container.engine) as session:
+    """The request's transaction: committed with its log entries when the endpoint returns."""
+    with transaction(container.engine, container.log) as session:
         yield session
 
 

@@ -1,0 +1,1 @@
+"""The disclosure log: every query, match, release, refusal and override, tamper-evident."""

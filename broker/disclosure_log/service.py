@@ -1,0 +1,168 @@
+"""Appending to the disclosure log, signing checkpoints and producing proofs."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from broker.clock import Clock
+from broker.disclosure_log.events import LogEvent
+from broker.disclosure_log.models import LogCheckpoint, LogEntry, LogParty, LogPerson
+from broker.disclosure_log.repository import LogRepository, NodeStore
+from broker.disclosure_log.signer import CheckpointSigner
+from broker.errors import NotFound
+from broker.ledger import (
+    Checkpoint,
+    append_batch,
+    canonical_json,
+    consistency_proof,
+    inclusion_proof,
+    leaf_hash,
+    root,
+    sign_checkpoint,
+)
+
+PENDING = "disclosure_log.pending"
+
+
+def record(session: Session, event: LogEvent) -> None:
+    """Queue ``event`` for the log; it is appended when the transaction commits."""
+    session.info.setdefault(PENDING, []).append(event)
+
+
+def take_pending(session: Session) -> list[LogEvent]:
+    """Remove and return the events queued on ``session``."""
+    events: list[LogEvent] = session.info.pop(PENDING, [])
+    return events
+
+
+def b64(data: bytes) -> str:
+    """Standard base64, as checkpoints and proofs use it."""
+    return base64.b64encode(data).decode("ascii")
+
+
+def entry_body(index: int, event: LogEvent, *, at: datetime) -> dict[str, Any]:
+    """The canonical record of one event; its hash is the Merkle leaf."""
+    return {
+        "index": index,
+        "time": at.isoformat(),
+        "event": event.event_type.value,
+        "outcome": event.outcome,
+        "org": event.org_id,
+        "user": event.user_id,
+        "acting_for": event.acting_for,
+        "role": event.role,
+        "purpose": event.purpose,
+        "legal_basis": event.legal_basis,
+        "basis_ref": event.basis_ref,
+        "rule": list(event.rule) if event.rule else None,
+        "persons": sorted(set(event.persons)),
+        "parties": sorted(set(event.parties)),
+        "details": dict(event.details),
+    }
+
+
+@dataclass(frozen=True)
+class SignedHead:
+    """A checkpoint as served: size, root and the signed note."""
+
+    size: int
+    root: bytes
+    note: str
+
+
+class DisclosureLog:
+    """The append-only, Merkle-tree-backed log."""
+
+    def __init__(self, *, clock: Clock, signer: CheckpointSigner, origin: str) -> None:
+        self._clock = clock
+        self._signer = signer
+        self._origin = origin
+
+    def append(self, session: Session, events: Sequence[LogEvent]) -> list[int]:
+        """Append ``events`` in this transaction, under the head lock; return their indices."""
+        if not events:
+            return []
+        repo, nodes = LogRepository(session), NodeStore(session)
+        size = repo.lock_head()
+        now = self._clock.now()
+        leaves: list[bytes] = []
+        for offset, event in enumerate(events):
+            index = size + offset
+            body = canonical_json(entry_body(index, event, at=now))
+            leaves.append(leaf_hash(body))
+            session.add(self._row(index, event, body=body, leaf=leaves[-1], at=now))
+            session.add_all(LogParty(entry_index=index, org_id=org) for org in set(event.parties))
+            session.add_all(LogPerson(entry_index=index, pseudonym=p) for p in set(event.persons))
+        nodes.put(append_batch(size, leaf_hashes=leaves, read=nodes))
+        repo.set_size(size + len(events))
+        session.flush()
+        return list(range(size, size + len(events)))
+
+    @staticmethod
+    def _row(index: int, event: LogEvent, *, body: bytes, leaf: bytes, at: datetime) -> LogEntry:
+        return LogEntry(
+            index=index,
+            created_at=at,
+            event_type=event.event_type.value,
+            outcome=event.outcome,
+            org_id=event.org_id,
+            user_id=event.user_id,
+            purpose=event.purpose,
+            legal_basis=event.legal_basis,
+            body=body.decode("utf-8"),
+            leaf_hash=leaf,
+        )
+
+    def checkpoint(self, session: Session) -> SignedHead:
+        """Sign the current tree head (or return the existing checkpoint at this size)."""
+        repo = LogRepository(session)
+        size = repo.size()
+        existing = repo.checkpoint(size)
+        if existing is not None:
+            return SignedHead(size=size, root=existing.root, note=existing.note)
+        tree_root = root(size, read=NodeStore(session))
+        key_name, key = self._signer.signing_key()
+        note = sign_checkpoint(
+            Checkpoint(origin=self._origin, size=size, root_hash=tree_root),
+            key_name=key_name,
+            private_key=key,
+        )
+        session.merge(
+            LogCheckpoint(size=size, root=tree_root, note=note, created_at=self._clock.now())
+        )
+        return SignedHead(size=size, root=tree_root, note=note)
+
+    def latest(self, session: Session) -> SignedHead:
+        """The newest checkpoint, signing one when the log has grown since."""
+        repo = LogRepository(session)
+        latest = repo.latest_checkpoint()
+        if latest is None or latest.size < repo.size():
+            return self.checkpoint(session)
+        return SignedHead(size=latest.size, root=latest.root, note=latest.note)
+
+    def inclusion(self, session: Session, index: int, *, size: int) -> tuple[LogEntry, list[bytes]]:
+        """An entry and its inclusion proof in the tree of ``size`` entries."""
+        entry = LogRepository(session).entry(index)
+        if entry is None or index >= size:
+            raise NotFound("No such log entry in that tree.")
+        return entry, inclusion_proof(index, size=size, read=NodeStore(session))
+
+    def consistency(self, session: Session, old_size: int, new_size: int) -> list[bytes]:
+        """Proof that the tree of ``new_size`` entries extends the one of ``old_size``."""
+        return consistency_proof(old_size, new_size=new_size, read=NodeStore(session))
+
+    def verifier_keys(self) -> list[str]:
+        """Verifier keys for checkpoints, every key version included."""
+        return self._signer.verifier_keys()
+
+
+def body_of(entry: LogEntry) -> dict[str, Any] | None:
+    """The parsed body, or None once retention redacted it."""
+    return json.loads(entry.body) if entry.body is not None else None

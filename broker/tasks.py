@@ -1,0 +1,88 @@
+"""Periodic background work inside each broker process (checkpoints, purges, delivery).
+
+Every task is safe to run in several processes at once: each one either takes the log
+head lock or tolerates losing a race on a unique key.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from broker.container import Container
+
+logger = logging.getLogger("broker.tasks")
+
+
+@dataclass(frozen=True)
+class PeriodicTask:
+    """A named job and how often it runs."""
+
+    name: str
+    every_seconds: float
+    run: Callable[[Container], object]
+
+
+class TaskRunner:
+    """Runs periodic tasks on one daemon thread until stopped."""
+
+    def __init__(self, container: Container, tasks: list[PeriodicTask]) -> None:
+        self._container = container
+        self._tasks = tasks
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="broker-tasks", daemon=True)
+        self._due = {task.name: 0.0 for task in tasks}
+
+    def start(self) -> None:
+        """Begin running tasks."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop after the current task."""
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def run_due(self, now: float) -> None:
+        """Run every task whose time has come (also used by tests)."""
+        for task in self._tasks:
+            if self._due[task.name] > now:
+                continue
+            self._due[task.name] = now + task.every_seconds
+            try:
+                task.run(self._container)
+            except (IntegrityError, OperationalError) as exc:
+                # Another process did the same work, or the database is briefly away.
+                logger.info(
+                    "task skipped", extra={"task": task.name, "error_class": type(exc).__name__}
+                )
+            except Exception as exc:
+                logger.error(
+                    "task failed", extra={"task": task.name, "error_class": type(exc).__name__}
+                )
+
+    def _loop(self) -> None:
+        import time
+
+        while not self._stop.wait(1.0):
+            self.run_due(time.monotonic())
+
+
+def sign_checkpoint_if_grown(container: Container) -> None:
+    """Sign a checkpoint when the log has grown since the last one."""
+    from broker.db import unit_of_work
+
+    with unit_of_work(container.engine) as session:
+        container.log.latest(session)
+
+
+def default_tasks(container: Container) -> list[PeriodicTask]:
+    """The tasks every broker process runs."""
+    return [
+        PeriodicTask(
+            "checkpoint", container.settings.checkpoint_interval_seconds, sign_checkpoint_if_grown
+        ),
+    ]
