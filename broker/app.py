@@ -7,16 +7,20 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from broker.alerts.endpoints import router as alerts_router
 from broker.clock import Clock
 from broker.container import Container, build_container
 from broker.disclosure_log.endpoints import router as log_router
+from broker.hits.endpoints import router as hits_router
 from broker.logs import configure_logging
+from broker.matches.endpoints import router as matches_router
 from broker.middleware import BrokerMiddleware
 from broker.ops.endpoints import router as ops_router
 from broker.ops.metrics import Metrics
 from broker.organisations.endpoints import router as organisations_router
 from broker.problems import install_problem_handlers
 from broker.settings import Settings
+from broker.signals.endpoints import router as signals_router
 from broker.tasks import TaskRunner, default_tasks
 
 DESCRIPTION = """
@@ -64,5 +68,9 @@ def create_app(
     app.add_middleware(BrokerMiddleware, max_body_bytes=settings.max_body_bytes, metrics=metrics)
     app.include_router(ops_router)
     app.include_router(organisations_router)
+    app.include_router(signals_router)
+    app.include_router(hits_router)
+    app.include_router(matches_router)
     app.include_router(log_router)
+    app.include_router(alerts_router)
     return app

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+import tomllib
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 
 import redis
 from sqlalchemy.engine import Engine
@@ -14,10 +17,15 @@ from broker.clock import Clock, SystemClock
 from broker.db import build_engine
 from broker.disclosure_log.service import DisclosureLog
 from broker.disclosure_log.signer import KeystoreSigner
+from broker.errors import ServiceUnavailable
 from broker.ops.metrics import Metrics
 from broker.organisations.service import DatabaseKeySource
+from broker.policy import Catalogue, PolicyEngine, PolicyWatcher, RedisWatcher
+from broker.ratelimit import RateLimiter
 from broker.settings import Settings
 from keys import FieldCipher, FileCustody, Keystore, Pseudonymiser
+
+logger = logging.getLogger("broker.container")
 
 
 @dataclass
@@ -34,10 +42,19 @@ class Container:
     pseudonymiser: Pseudonymiser
     fields: FieldCipher
     log: DisclosureLog
+    policy: PolicyEngine
+    limiter: RateLimiter
+    reciprocity_purposes: frozenset[str]
     metrics: Metrics = field(default_factory=Metrics)
+
+    @property
+    def catalogue(self) -> Catalogue:
+        """Purposes and categories, always of the same version as the policy rules."""
+        return self.policy.catalogue
 
     def close(self) -> None:
         """Release pools and connections."""
+        self.policy.close()
         if self.redis is not None:
             self.redis.close()
         self.engine.dispose()
@@ -80,7 +97,29 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         pseudonymiser=Pseudonymiser(keystore),
         fields=FieldCipher(keystore),
         log=log,
+        policy=PolicyEngine.from_dir(settings.policy_dir, watcher=policy_watcher(client)),
+        limiter=RateLimiter(client),
+        reciprocity_purposes=load_reciprocity(settings.policy_dir),
     )
+
+
+def load_reciprocity(policy_dir: Path) -> frozenset[str]:
+    """Purposes for which the SluiS reciprocity rule applies (``policies/hits.toml``)."""
+    path = policy_dir / "hits.toml"
+    if not path.exists():
+        return frozenset()
+    return frozenset(tomllib.loads(path.read_text(encoding="utf-8")).get("reciprocity", []))
+
+
+def policy_watcher(client: redis.Redis | None) -> PolicyWatcher | None:
+    """Redis pub/sub so a policy change reaches every process; None without Redis."""
+    if client is None:
+        return None
+    try:
+        return RedisWatcher(client)
+    except ServiceUnavailable:
+        logger.warning("redis unavailable: policy changes are picked up from the files only")
+        return None
 
 
 def keystore_custody(settings: Settings) -> FileCustody:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import SQLModel
 
+from broker.alerts.models import Alert
 from broker.disclosure_log.models import (
     LogCheckpoint,
     LogEntry,
@@ -12,19 +13,30 @@ from broker.disclosure_log.models import (
     LogParty,
     LogPerson,
 )
+from broker.matches.models import Match, MatchNotice, MatchParty, Notification
 from broker.organisations.models import Desk, Organisation, OrganisationKey
+from broker.signals.models import IdempotencyRecord, Signal, SignalPerson, SignalTombstone
 
 metadata = SQLModel.metadata
 
 __all__ = [
+    "Alert",
     "Desk",
+    "IdempotencyRecord",
     "LogCheckpoint",
     "LogEntry",
     "LogHead",
     "LogNode",
     "LogParty",
     "LogPerson",
+    "Match",
+    "MatchNotice",
+    "MatchParty",
+    "Notification",
     "Organisation",
     "OrganisationKey",
+    "Signal",
+    "SignalPerson",
+    "SignalTombstone",
     "metadata",
 ]

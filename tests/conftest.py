@@ -111,6 +111,7 @@ def reset_domain_tables(engine: Engine) -> None:
 def clean(container: Container) -> Container:
     """A container whose domain tables (and Redis keys) are empty."""
     reset_domain_tables(container.engine)
+    container.limiter.reset()
     if container.redis is not None:
         container.redis.flushdb()
     return container

@@ -34,6 +34,7 @@ class EventType(StrEnum):
     SUBJECT_ACCESS = "subject_access"
     ERASURE_REQUEST = "erasure_request"
     LOG_SEARCH = "log_search"
+    ALERT = "alert"
 
 
 @dataclass(frozen=True)

@@ -48,19 +48,22 @@ def _scoped(principal: Principal, query: SelectOfScalar[LogEntry]) -> SelectOfSc
 
 
 def _filtered(query: SelectOfScalar[LogEntry], flt: LogFilter) -> SelectOfScalar[LogEntry]:
-    conditions = [
-        (flt.since, col(LogEntry.created_at) >= flt.since),
-        (flt.until, col(LogEntry.created_at) < flt.until),
-        (flt.organisation, col(LogEntry.org_id) == flt.organisation),
-        (flt.user, col(LogEntry.user_id) == flt.user),
-        (flt.purpose, col(LogEntry.purpose) == flt.purpose),
-        (flt.legal_basis, col(LogEntry.legal_basis) == flt.legal_basis),
-        (flt.event_type, col(LogEntry.event_type) == flt.event_type),
-        (flt.outcome, col(LogEntry.outcome) == flt.outcome),
+    # Build a condition only for a given value: SQLAlchemy refuses ``column >= None``.
+    if flt.since is not None:
+        query = query.where(col(LogEntry.created_at) >= flt.since)
+    if flt.until is not None:
+        query = query.where(col(LogEntry.created_at) < flt.until)
+    equalities = [
+        (col(LogEntry.org_id), flt.organisation),
+        (col(LogEntry.user_id), flt.user),
+        (col(LogEntry.purpose), flt.purpose),
+        (col(LogEntry.legal_basis), flt.legal_basis),
+        (col(LogEntry.event_type), flt.event_type),
+        (col(LogEntry.outcome), flt.outcome),
     ]
-    for value, condition in conditions:
+    for column, value in equalities:
         if value is not None:
-            query = query.where(condition)
+            query = query.where(column == value)
     if flt.person is not None:
         concerned = select(LogPerson.entry_index).where(LogPerson.pseudonym == flt.person)
         query = query.where(col(LogEntry.index).in_(concerned))

@@ -1,0 +1,1 @@
+"""Alerts for privacy officers: fishing, override counts, off-hours bursts, no follow-up."""

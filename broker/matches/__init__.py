@@ -1,0 +1,1 @@
+"""Matches between organisations involved with the same person, and their notifications."""

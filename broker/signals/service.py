@@ -1,0 +1,301 @@
+"""Registering, listing and withdrawing signals; bulk registration all or nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session
+
+from broker.auth.principal import Principal
+from broker.authorization import authorize
+from broker.container import Container
+from broker.disclosure_log.events import EventType, LogEvent
+from broker.disclosure_log.service import record
+from broker.errors import BrokerError, Conflict, Forbidden, InvalidRequest, NotFound
+from broker.matches.service import Actor, find_involvements, is_hidden_org, notify_matches
+from broker.matches.service import person_aad as person_aad
+from broker.organisations.repository import OrganisationRepository
+from broker.policy import Action
+from broker.signals.models import IdempotencyRecord, Signal, SignalPerson, SignalTombstone
+from broker.signals.repository import SignalRepository
+from broker.signals.schemas import SignalCreate, SignalPublic
+from keys import MatchingPseudonym
+
+MAX_EXPIRY = timedelta(days=730)
+TOMBSTONE_YEARS = 5
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A validated signal with its persons pseudonymised, ready to insert."""
+
+    signal: Signal
+    persons: list[SignalPerson]
+    ys: list[MatchingPseudonym]
+
+
+def signal_aad(signal_id: str, field: str) -> bytes:
+    """Associated data binding an encrypted field to its signal row."""
+    return f"signal:{signal_id}:{field}".encode()
+
+
+def prepare_signal(
+    container: Container,
+    principal: Principal,
+    item: SignalCreate,
+    *,
+    now: datetime,
+    desks: set[str],
+) -> Prepared:
+    """Validate one registration and pseudonymise its persons; raise on any problem."""
+    category = container.catalogue.category(item.category)
+    if not category.may_register(principal.org_type):
+        raise Forbidden(f"Your organisation type may not register {item.category!r} signals.")
+    payload = category.validate_payload(item.payload)
+    if item.embargo and not category.embargo_allowed:
+        raise InvalidRequest(f"Signals of category {item.category!r} cannot be embargoed.")
+    if item.desk is not None and item.desk not in desks:
+        raise InvalidRequest("The contact desk is not one of your organisation's desks.")
+    expires = item.expires_at or now + timedelta(days=category.default_expiry_days)
+    if expires.tzinfo is None:
+        raise InvalidRequest("expires_at must include a timezone.")
+    if not now < expires <= now + MAX_EXPIRY:
+        raise InvalidRequest("expires_at must be in the future and at most two years away.")
+    signal_id = uuid.uuid4().hex
+    fields = container.fields
+    signal = Signal(
+        id=signal_id,
+        org_id=principal.org_id,
+        category=item.category,
+        severity=item.severity.value,
+        purpose=item.purpose,
+        desk_id=item.desk,
+        shielded=category.shielded or item.shielded,
+        embargo=item.embargo,
+        created_at=now,
+        expires_at=expires,
+        payload_enc=fields.seal_json(payload, aad=signal_aad(signal_id, "payload")),
+        contact_enc=fields.encrypt(item.contact_note.encode(), aad=signal_aad(signal_id, "contact"))
+        if item.contact_note
+        else None,
+    )
+    persons: list[SignalPerson] = []
+    ys: list[MatchingPseudonym] = []
+    for position, entry in enumerate(item.persons):
+        y = entry.person.pseudonym(container.pseudonymiser)
+        row = SignalPerson(
+            signal_id=signal_id,
+            position=position,
+            role=entry.role.value,
+            index_token=container.pseudonymiser.index_token(y),
+            key_version=container.keystore.active_version,
+            y_enc=b"",
+        )
+        row.y_enc = fields.encrypt(y, aad=person_aad(row))
+        persons.append(row)
+        ys.append(y)
+    return Prepared(signal=signal, persons=persons, ys=ys)
+
+
+def register_signals(
+    session: Session, container: Container, principal: Principal, items: Sequence[SignalCreate]
+) -> tuple[list[Prepared], int]:
+    """Validate every item (all or nothing), insert, find matches, log; return matches sent."""
+    for purpose, category in sorted({(i.purpose, i.category) for i in items}):
+        authorize(
+            session,
+            principal,
+            policy=container.policy,
+            catalogue=container.catalogue,
+            action=Action.REGISTER,
+            purpose=purpose,
+            category=category,
+        )
+    now = container.clock.now()
+    desks = {d.id for d in OrganisationRepository(session).desks(principal.org_id)}
+    prepared: list[Prepared] = []
+    errors: list[dict[str, Any]] = []
+    for row, item in enumerate(items):
+        try:
+            prepared.append(prepare_signal(container, principal, item, now=now, desks=desks))
+        except BrokerError as exc:
+            errors.append({"row": row, "detail": exc.detail, **dict(exc.extensions)})
+    if errors:
+        raise InvalidRequest(
+            f"{len(errors)} of {len(items)} signals are invalid; none was registered.",
+            errors=errors[:1000],
+        )
+    session.add_all([p.signal for p in prepared])
+    session.flush()
+    session.add_all([person for p in prepared for person in p.persons])
+    session.flush()
+    return prepared, _match_and_log(session, container, principal, prepared)
+
+
+def _match_and_log(
+    session: Session, container: Container, principal: Principal, prepared: list[Prepared]
+) -> int:
+    sent = 0
+    pseudonymiser = container.pseudonymiser
+    for item in prepared:
+        involvements = [
+            inv
+            for inv in find_involvements(session, container, item.ys, now=item.signal.created_at)
+            if inv.signal.org_id != principal.org_id
+        ]
+        actor = Actor(
+            org_id=principal.org_id,
+            org_type=principal.org_type,
+            desk=item.signal.desk_id,
+            hidden=item.signal.shielded or item.signal.embargo or is_hidden_org(principal.org_type),
+        )
+        sent += notify_matches(
+            session,
+            container,
+            actor=actor,
+            ys=item.ys,
+            involvements=involvements,
+            cause="registration",
+        )
+        record(
+            session,
+            LogEvent.by(
+                principal,
+                EventType.REGISTRATION,
+                "registered",
+                purpose=item.signal.purpose,
+                persons=tuple(pseudonymiser.log_pseudonym(y) for y in item.ys),
+                details={
+                    "signal_id": item.signal.id,
+                    "category": item.signal.category,
+                    "persons": len(item.ys),
+                    "shielded": item.signal.shielded,
+                    "embargo": item.signal.embargo,
+                },
+            ),
+        )
+    return sent
+
+
+def request_fingerprint(items: Sequence[SignalCreate]) -> str:
+    """A hash of the request body, so a reused idempotency key with other content is caught."""
+    canonical = json.dumps([i.model_dump(mode="json") for i in items], sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def replay_or_none(
+    session: Session, principal: Principal, key: str, fingerprint: str
+) -> dict[str, Any] | None:
+    """The stored response of an earlier identical request, if any."""
+    previous = SignalRepository(session).idempotency(principal.org_id, key)
+    if previous is None:
+        return None
+    if previous.request_hash != fingerprint:
+        raise Conflict("This Idempotency-Key was used for a different request.")
+    stored: dict[str, Any] = json.loads(previous.response)
+    return stored
+
+
+def remember(
+    session: Session,
+    principal: Principal,
+    key: str,
+    fingerprint: str,
+    response: dict[str, Any],
+    *,
+    now: datetime,
+) -> None:
+    """Store the response under the idempotency key."""
+    session.add(
+        IdempotencyRecord(
+            org_id=principal.org_id,
+            key=key,
+            request_hash=fingerprint,
+            response=json.dumps(response),
+            created_at=now,
+        )
+    )
+
+
+def list_own(
+    session: Session, container: Container, principal: Principal, *, offset: int, limit: int
+) -> tuple[list[SignalPublic], int]:
+    """The caller's organisation's signals, payload decrypted, persons only counted."""
+    repo = SignalRepository(session)
+    rows, total = repo.own(principal.org_id, offset=offset, limit=limit)
+    counts = repo.count_persons([r.id for r in rows])
+    return [public(container, r, persons=counts.get(r.id, 0)) for r in rows], total
+
+
+def public(container: Container, signal: Signal, *, persons: int) -> SignalPublic:
+    """The registrant's view of one signal."""
+    payload = container.fields.open_json(signal.payload_enc, aad=signal_aad(signal.id, "payload"))
+    return SignalPublic(
+        id=signal.id,
+        category=signal.category,
+        severity=signal.severity,
+        purpose=signal.purpose,
+        desk=signal.desk_id,
+        shielded=signal.shielded,
+        embargo=signal.embargo,
+        persons=persons,
+        created_at=signal.created_at,
+        expires_at=signal.expires_at,
+        withdrawn_at=signal.withdrawn_at,
+        payload=payload,
+    )
+
+
+def withdraw(
+    session: Session, container: Container, principal: Principal, signal_id: str
+) -> Signal:
+    """Withdraw one of the organisation's own signals; it stops matching at once."""
+    repo = SignalRepository(session)
+    signal = repo.get_own(principal.org_id, signal_id)
+    if signal is None:
+        raise NotFound("No such signal.")
+    if signal.withdrawn_at is None:
+        signal.withdrawn_at = container.clock.now()
+        session.add(signal)
+        keys = _tombstone(session, container, signal, ended=signal.withdrawn_at)
+        record(
+            session,
+            LogEvent.by(
+                principal,
+                EventType.WITHDRAWAL,
+                "withdrawn",
+                purpose=signal.purpose,
+                persons=keys,
+                details={"signal_id": signal.id, "category": signal.category},
+            ),
+        )
+    return signal
+
+
+def _tombstone(
+    session: Session, container: Container, signal: Signal, *, ended: datetime
+) -> tuple[str, ...]:
+    keys: list[str] = []
+    for person in SignalRepository(session).persons_of([signal.id]):
+        y = MatchingPseudonym(container.fields.decrypt(person.y_enc, aad=person_aad(person)))
+        key = container.pseudonymiser.log_pseudonym(y)
+        keys.append(key)
+        session.merge(
+            SignalTombstone(
+                signal_id=signal.id,
+                position=person.position,
+                org_id=signal.org_id,
+                category=signal.category,
+                log_pseudonym=key,
+                registered_at=signal.created_at,
+                ended_at=ended,
+                purge_after=ended + timedelta(days=365 * TOMBSTONE_YEARS),
+            )
+        )
+    return tuple(keys)
