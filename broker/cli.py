@@ -85,6 +85,18 @@ def _log(args: argparse.Namespace, settings: Settings) -> int:
     return run_log_command(args.action, settings)
 
 
+def _keys(args: argparse.Namespace, settings: Settings) -> int:
+    from broker.rotation.commands import run_keys_command
+
+    return run_keys_command(args.action, settings, batch_size=args.batch_size)
+
+
+def _purge(args: argparse.Namespace, settings: Settings) -> int:
+    from broker.signals.commands import run_purge
+
+    return run_purge(settings)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(prog="broker", description="DV chain information broker")
@@ -113,6 +125,11 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["verify", "checkpoint", "redact"],
         help="verify everything; sign a checkpoint now; apply retention",
     )
+    keys = sub.add_parser("keys", help="key versions and rotation")
+    keys.add_argument("action", choices=["rotate", "status", "retire-old"],
+                      help="rotate: new version and re-key stored pseudonyms; status: versions")
+    keys.add_argument("--batch-size", type=int, default=5000)
+    sub.add_parser("purge", help="remove expired signals (tombstones stay five years)")
     return parser
 
 
@@ -123,6 +140,8 @@ HANDLERS: dict[str, Handler] = {
     "token": _token,
     "demo": _demo,
     "log": _log,
+    "keys": _keys,
+    "purge": _purge,
 }
 
 
