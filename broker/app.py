@@ -9,8 +9,10 @@ from fastapi import FastAPI
 
 from broker.alerts.endpoints import router as alerts_router
 from broker.clock import Clock
+from broker.consents.endpoints import router as consents_router
 from broker.container import Container, build_container
 from broker.disclosure_log.endpoints import router as log_router
+from broker.disclosures.endpoints import router as disclosures_router
 from broker.hits.endpoints import router as hits_router
 from broker.logs import configure_logging
 from broker.matches.endpoints import router as matches_router
@@ -71,6 +73,8 @@ def create_app(
     app.include_router(signals_router)
     app.include_router(hits_router)
     app.include_router(matches_router)
+    app.include_router(consents_router)
+    app.include_router(disclosures_router)
     app.include_router(log_router)
     app.include_router(alerts_router)
     return app

@@ -38,6 +38,7 @@ class Container:
     redis: redis.Redis | None
     key_source: DatabaseKeySource
     verifier: TokenVerifier
+    replay: ReplayGuard
     keystore: Keystore
     pseudonymiser: Pseudonymiser
     fields: FieldCipher
@@ -93,6 +94,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         redis=client,
         key_source=key_source,
         verifier=verifier,
+        replay=replay,
         keystore=keystore,
         pseudonymiser=Pseudonymiser(keystore),
         fields=FieldCipher(keystore),

@@ -13,15 +13,21 @@ from broker.disclosure_log.models import (
     LogParty,
     LogPerson,
 )
+from broker.disclosures.models import Disclosure, DisclosureItem, Override, ProportionalityAnswers
 from broker.matches.models import Match, MatchNotice, MatchParty, Notification
 from broker.organisations.models import Desk, Organisation, OrganisationKey
 from broker.signals.models import IdempotencyRecord, Signal, SignalPerson, SignalTombstone
+from consent.models import Consent, ConsentEvent
 
 metadata = SQLModel.metadata
 
 __all__ = [
     "Alert",
+    "Consent",
+    "ConsentEvent",
     "Desk",
+    "Disclosure",
+    "DisclosureItem",
     "IdempotencyRecord",
     "LogCheckpoint",
     "LogEntry",
@@ -35,6 +41,8 @@ __all__ = [
     "Notification",
     "Organisation",
     "OrganisationKey",
+    "Override",
+    "ProportionalityAnswers",
     "Signal",
     "SignalPerson",
     "SignalTombstone",

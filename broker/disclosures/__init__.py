@@ -1,0 +1,1 @@
+"""Lawful release: more than a hit, only on a legal basis, minimised and pseudonymised."""
