@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -20,6 +21,7 @@ from broker.middleware import BrokerMiddleware
 from broker.ops.endpoints import router as ops_router
 from broker.ops.metrics import Metrics
 from broker.organisations.endpoints import router as organisations_router
+from broker.policy_admin.endpoints import router as policy_router
 from broker.problems import install_problem_handlers
 from broker.settings import Settings
 from broker.signals.endpoints import router as signals_router
@@ -45,7 +47,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        configure_logging(settings.log_dir)
+        configure_logging(settings.log_dir, level=logging.getLevelName(settings.log_level))
         wiring = container or build_container(settings, clock=clock)
         wiring.metrics = metrics
         app.state.container = wiring
@@ -77,4 +79,5 @@ def create_app(
     app.include_router(disclosures_router)
     app.include_router(log_router)
     app.include_router(alerts_router)
+    app.include_router(policy_router)
     return app

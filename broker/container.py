@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import tomllib
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import redis
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from broker.auth.replay import InProcessReplayGuard, RedisReplayGuard, ReplayGuard
 from broker.auth.tokens import TokenVerifier
@@ -87,7 +89,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         signer=KeystoreSigner(keystore, settings.log_origin),
         origin=settings.log_origin,
     )
-    return Container(
+    container = Container(
         settings=settings,
         clock=clock,
         engine=engine,
@@ -103,6 +105,29 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         limiter=RateLimiter(client),
         reciprocity_purposes=load_reciprocity(settings.policy_dir),
     )
+    container.policy.add_reload_listener(lambda digest: log_policy_change(container, digest))
+    return container
+
+
+def log_policy_change(container: Container, digest: str) -> None:
+    """Every process records the policy version it switched to."""
+    from broker.db import unit_of_work
+    from broker.disclosure_log.events import EventType, LogEvent
+
+    try:
+        with unit_of_work(container.engine) as session:
+            container.log.append(
+                session,
+                [
+                    LogEvent.system(
+                        EventType.POLICY_CHANGE,
+                        "reloaded",
+                        details={"policy_digest": digest, "process": os.getpid()},
+                    )
+                ],
+            )
+    except SQLAlchemyError:
+        logger.warning("policy change could not be logged: database unavailable")
 
 
 def load_reciprocity(policy_dir: Path) -> frozenset[str]:

@@ -98,7 +98,9 @@ def run_demo(settings: Settings, *, url: str | None = None) -> int:
         with httpx.Client(base_url=url, timeout=10) as client:
             tell_story(Narrator(settings, client))
         return 0
-    with _serving(settings) as base, httpx.Client(base_url=base, timeout=10) as client:
+    # The story is told on stdout; the broker's own JSON access log would drown it.
+    quiet = settings.model_copy(update={"log_level": "WARNING"})
+    with _serving(quiet) as base, httpx.Client(base_url=base, timeout=10) as client:
         tell_story(Narrator(settings, client))
     return 0
 

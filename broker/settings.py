@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     log_retention_days: int = Field(default=5 * 365, ge=1)
     override_review_hours: int = Field(default=72, ge=1)
     database_pool_size: int = Field(default=10, ge=1)
+    log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
 
     @property
     def resolved_database_url(self) -> str:

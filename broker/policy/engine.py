@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import logging
 import threading
 import time
@@ -73,6 +75,7 @@ class PolicyEngine:
         self._lock = threading.Lock()
         self._reload_lock = threading.Lock()
         self._cache: dict[AccessRequest, Decision] = {}
+        self._listeners: list[Callable[[str], None]] = []
         self._stamp = file_stamp(self._paths)
         self._catalogue, self._enforcers = self._build()
         self._checked_at = clock()
@@ -136,8 +139,23 @@ class PolicyEngine:
                 self._catalogue, self._enforcers = catalogue, enforcers
                 self._cache.clear()
         logger.info("policy reloaded from %s", self._directory)
+        digest = self.digest()
+        for listener in list(self._listeners):
+            listener(digest)
         if notify_peers and self._watcher is not None:
             self._watcher.update()
+
+    def add_reload_listener(self, listener: Callable[[str], None]) -> None:
+        """Call ``listener`` with the new policy digest after every reload."""
+        self._listeners.append(listener)
+
+    def digest(self) -> str:
+        """SHA-256 over the policy files, naming the policy version in force."""
+        sha = hashlib.sha256()
+        for path in sorted(self._directory.glob("*")):
+            if path.suffix in {".conf", ".csv", ".toml"}:
+                sha.update(path.name.encode() + b"\0" + path.read_bytes())
+        return sha.hexdigest()
 
     def reload_if_changed(self) -> bool:
         """Reload when any policy file changed on disk; return whether it did."""
