@@ -28,9 +28,9 @@ class RateLimiter:
         self._sets: dict[str, set[str]] = {}
         self._lock = threading.Lock()
 
-    def hit(self, key: str, *, limit: int, window_seconds: int) -> int:
-        """Count one event; raise ``RateLimited`` when ``limit`` is exceeded in the window."""
-        count = self._count(self._bucket(key, window_seconds), window_seconds)
+    def hit(self, key: str, *, limit: int, window_seconds: int, amount: int = 1) -> int:
+        """Count ``amount`` events; raise ``RateLimited`` when the window exceeds ``limit``."""
+        count = self._count(self._bucket(key, window_seconds), window_seconds, amount=amount)
         if count > limit:
             raise RateLimited(
                 "Too many requests; slow down and try again shortly.", retry_after=window_seconds
@@ -78,11 +78,11 @@ class RateLimiter:
     def _bucket(self, key: str, window_seconds: int) -> str:
         return f"dv-broker:rl:{key}:{int(self._now() // window_seconds)}"
 
-    def _count(self, bucket: str, ttl: int) -> int:
+    def _count(self, bucket: str, ttl: int, *, amount: int = 1) -> int:
         if self._client is not None:
             try:
                 pipe = self._client.pipeline()
-                pipe.incr(bucket)
+                pipe.incrby(bucket, amount)
                 pipe.expire(bucket, ttl + 1)
                 return int(pipe.execute()[0])
             except redis.RedisError:
@@ -91,5 +91,5 @@ class RateLimiter:
             if len(self._local) > 50_000 or len(self._sets) > 50_000:
                 self._local.clear()
                 self._sets.clear()
-            self._local[bucket] = self._local.get(bucket, 0) + 1
+            self._local[bucket] = self._local.get(bucket, 0) + amount
             return self._local[bucket]

@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     log_retention_days: int = Field(default=5 * 365, ge=1)
     override_review_hours: int = Field(default=72, ge=1)
     database_pool_size: int = Field(default=10, ge=1)
+    query_limit_per_user_minute: int = Field(default=30, ge=1)
+    query_limit_per_org_minute: int = Field(default=600, ge=1)
+    # Bulk imports take the blind path too; the log and alerts watch the volume.
+    blind_limit_per_org_minute: int = Field(default=200_000, ge=1)
     log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
 
     @property

@@ -20,7 +20,6 @@ from keys import InvalidElement
 
 router = APIRouter(prefix="/v1", tags=["hits"])
 ProfessionalDep = Annotated[Principal, Depends(require_role(Role.PROFESSIONAL, Role.COORDINATOR))]
-BLIND_LIMIT_PER_ORG_MINUTE = 3000
 
 
 class BlindEvaluation(BaseModel):
@@ -62,10 +61,12 @@ def evaluate_blinded(
 
     Rate limited and logged per organisation: the BSN space is small enough to enumerate.
     """
-    for _ in body.elements:
-        container.limiter.hit(
-            f"blind:{principal.org_id}", limit=BLIND_LIMIT_PER_ORG_MINUTE, window_seconds=60
-        )
+    container.limiter.hit(
+        f"blind:{principal.org_id}",
+        amount=len(body.elements),
+        limit=container.settings.blind_limit_per_org_minute,
+        window_seconds=60,
+    )
     try:
         evaluated = [container.pseudonymiser.evaluate_blinded(_unb64(e)) for e in body.elements]
     except InvalidElement as exc:

@@ -31,9 +31,6 @@ from broker.matches.service import (
 from broker.persons import PersonRef
 from broker.policy import Action
 
-QUERY_LIMIT_PER_USER_MINUTE = 30
-QUERY_LIMIT_PER_ORG_MINUTE = 600
-
 
 def find_hits(
     session: Session,
@@ -54,11 +51,13 @@ def find_hits(
     )
     container.limiter.hit(
         f"user:{principal.org_id}:{principal.user}",
-        limit=QUERY_LIMIT_PER_USER_MINUTE,
+        limit=container.settings.query_limit_per_user_minute,
         window_seconds=60,
     )
     container.limiter.hit(
-        f"org:{principal.org_id}", limit=QUERY_LIMIT_PER_ORG_MINUTE, window_seconds=60
+        f"org:{principal.org_id}",
+        limit=container.settings.query_limit_per_org_minute,
+        window_seconds=60,
     )
     now = container.clock.now()
     ys = [person.pseudonym(container.pseudonymiser) for person in persons]
