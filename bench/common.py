@@ -40,16 +40,25 @@ def fresh_database(prefix: str) -> Iterator[str]:
 def broker_settings(database_url: str, *, redis: bool = True) -> Iterator[Settings]:
     """Settings for an initialised broker in a temporary data directory."""
     with tempfile.TemporaryDirectory(prefix="bench-broker-") as data_dir:
-        settings = Settings(env="test", data_dir=Path(data_dir), database_url=database_url,
-                            redis_url=REDIS_URL if redis else None, log_level="WARNING")
+        settings = Settings(
+            env="test",
+            data_dir=Path(data_dir),
+            database_url=database_url,
+            redis_url=REDIS_URL if redis else None,
+            log_level="WARNING",
+        )
         initialise(settings)
         yield settings
 
 
 def machine() -> str:
     """A one-line description of the machine and commit."""
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                            text=True, check=False).stdout.strip() or "unknown"
+    commit = (
+        subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+        ).stdout.strip()
+        or "unknown"
+    )
     cpu = "unknown cpu"
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -58,5 +67,4 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return (f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, "
-            f"commit {commit}")
+    return f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, commit {commit}"

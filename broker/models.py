@@ -17,6 +17,7 @@ from broker.disclosures.models import Disclosure, DisclosureItem, Override, Prop
 from broker.matches.models import Match, MatchNotice, MatchParty, Notification
 from broker.organisations.models import Desk, Organisation, OrganisationKey
 from broker.signals.models import IdempotencyRecord, Signal, SignalPerson, SignalTombstone
+from broker.subject_access.models import ErasureRequest, SubjectAccessReport
 from consent.models import Consent, ConsentEvent
 
 metadata = SQLModel.metadata
@@ -28,6 +29,7 @@ __all__ = [
     "Desk",
     "Disclosure",
     "DisclosureItem",
+    "ErasureRequest",
     "IdempotencyRecord",
     "LogCheckpoint",
     "LogEntry",
@@ -46,5 +48,6 @@ __all__ = [
     "Signal",
     "SignalPerson",
     "SignalTombstone",
+    "SubjectAccessReport",
     "metadata",
 ]

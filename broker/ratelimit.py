@@ -75,6 +75,44 @@ class RateLimiter:
             members.add(member)
             return len(members)
 
+    def observe(
+        self,
+        counters: list[tuple[str, int, int]],
+        sets: list[tuple[str, str, int]],
+    ) -> tuple[list[int], list[int]]:
+        """Add to several counters ``(key, amount, window)`` and sets ``(key, member, window)``
+        in one round trip; return the counters' totals and the sets' sizes."""
+        counter_buckets = [(self._bucket(k, w), a, w) for k, a, w in counters]
+        set_buckets = [(self._bucket(k, w), m, w) for k, m, w in sets]
+        if self._client is not None:
+            try:
+                pipe = self._client.pipeline(transaction=False)
+                for bucket, amount, window in counter_buckets:
+                    pipe.incrby(bucket, amount)
+                    pipe.expire(bucket, window + 1)
+                for bucket, member, window in set_buckets:
+                    pipe.sadd(bucket, member)
+                    pipe.scard(bucket)
+                    pipe.expire(bucket, window + 1)
+                results = pipe.execute()
+                totals = [int(results[2 * i]) for i in range(len(counter_buckets))]
+                base = 2 * len(counter_buckets)
+                sizes = [int(results[base + 3 * i + 1]) for i in range(len(set_buckets))]
+                return totals, sizes
+            except redis.RedisError:
+                logger.warning("redis unavailable for counters, using process memory")
+        with self._lock:
+            totals = []
+            for bucket, amount, _ in counter_buckets:
+                self._local[bucket] = self._local.get(bucket, 0) + amount
+                totals.append(self._local[bucket])
+            sizes = []
+            for bucket, member, _ in set_buckets:
+                members = self._sets.setdefault(bucket, set())
+                members.add(member)
+                sizes.append(len(members))
+            return totals, sizes
+
     def _bucket(self, key: str, window_seconds: int) -> str:
         return f"dv-broker:rl:{key}:{int(self._now() // window_seconds)}"
 

@@ -13,7 +13,10 @@ from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from broker.alerts.follow_up import CHECK_EVERY_SECONDS, check_queries_without_follow_up
 from broker.container import Container
+from broker.matches.delivery import deliver_notifications
+from broker.signals.commands import purge_expired_signals
 
 logger = logging.getLogger("broker.tasks")
 
@@ -84,5 +87,10 @@ def default_tasks(container: Container) -> list[PeriodicTask]:
     return [
         PeriodicTask(
             "checkpoint", container.settings.checkpoint_interval_seconds, sign_checkpoint_if_grown
+        ),
+        PeriodicTask("webhooks", 5, deliver_notifications),
+        PeriodicTask("purge", 3600, purge_expired_signals),
+        PeriodicTask(
+            "queries_without_follow_up", CHECK_EVERY_SECONDS, check_queries_without_follow_up
         ),
     ]

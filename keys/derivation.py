@@ -18,6 +18,7 @@ LOG_SIGNING = b"log-signing"
 OPRF = b"oprf"
 LOG_PSEUDONYM = b"log-pseudonym"
 RELEASE = b"release/"
+WEBHOOK = b"webhook/"
 
 
 def derive(secret: bytes, *, label: bytes, length: int = 32) -> bytes:
@@ -33,6 +34,13 @@ def release_label(recipient: str) -> bytes:
         raise ValueError("a recipient is a non-empty identifier without surrounding spaces")
     # The fixed prefix makes the label injective in the recipient.
     return RELEASE + recipient.encode("utf-8")
+
+
+def webhook_label(org_id: str) -> bytes:
+    """Return the info label for one organisation's webhook-signing secret."""
+    if not org_id or org_id != org_id.strip():
+        raise ValueError("an organisation is a non-empty identifier without surrounding spaces")
+    return WEBHOOK + org_id.encode("utf-8")
 
 
 def oprf_key(domain_secret: bytes) -> bytes:

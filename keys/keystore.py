@@ -172,6 +172,13 @@ class Keystore:
                 self._release_keys[recipient] = key
         return key
 
+    def webhook_secret(self, org_id: str) -> bytes:
+        """Return the Standard Webhooks signing secret shared with one organisation."""
+        # From the domain secret, so key rotation never breaks a receiver's configuration.
+        return derivation.derive(
+            self._material.domain_secret, label=derivation.webhook_label(org_id)
+        )
+
     def log_pseudonym_key(self) -> bytes:
         """Return the HMAC key for pseudonyms written to the disclosure log."""
         return self._log_pseudonym_key

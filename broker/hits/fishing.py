@@ -38,31 +38,28 @@ def watch_query(
 ) -> None:
     """Count this query and raise an alert when a pattern crosses its threshold."""
     now = container.clock.now()
-    limiter = container.limiter
     who = f"{principal.org_id}:{principal.user}"
+    night = now.hour >= OFF_HOURS[0] or now.hour < OFF_HOURS[1]
+    blocks = _blocks(container, persons, log_keys)
+    # One round trip for every counter: the detector must not slow the answer down.
+    (bursts, hour_total, no_hits, nightly), distinct = container.limiter.observe(
+        [
+            (f"fish:burst:{who}", 1, BURST_WINDOW),
+            (f"fish:total:{who}", 1, 3600),
+            (f"fish:nohit:{who}", 0 if known else 1, 3600),
+            (f"fish:night:{who}", 1 if night else 0, 8 * 3600),
+        ],
+        [(f"fish:block:{who}:{block}", person_key, 3600) for block, person_key in blocks],
+    )
     findings: list[tuple[str, int, dict[str, object]]] = []
-    bursts = limiter.count(f"fish:burst:{who}", window_seconds=BURST_WINDOW)
     if bursts > BURST_QUERIES:
         findings.append(("burst", BURST_WINDOW, {"queries": bursts, "minutes": 10}))
-    hour_total = limiter.count(f"fish:total:{who}", window_seconds=3600)
-    no_hits = (
-        limiter.count(f"fish:nohit:{who}", window_seconds=3600)
-        if not known
-        else limiter.peek(f"fish:nohit:{who}", window_seconds=3600)
-    )
     if hour_total >= RANDOM_MIN_QUERIES and no_hits / hour_total >= RANDOM_NO_HIT_SHARE:
         findings.append(("random_identifiers", 3600, {"queries": hour_total, "no_hit": no_hits}))
-    for block, person_key in _blocks(container, persons, log_keys):
-        distinct = limiter.count_distinct(
-            f"fish:block:{who}:{block}", member=person_key, window_seconds=3600
-        )
-        if distinct >= BLOCK_DISTINCT:
-            findings.append(("sequential_identifiers", 3600, {"distinct_in_block": distinct}))
-    start, end = OFF_HOURS
-    if now.hour >= start or now.hour < end:
-        night = limiter.count(f"fish:night:{who}", window_seconds=8 * 3600)
-        if night > OFF_HOURS_QUERIES:
-            findings.append(("off_hours_burst", 8 * 3600, {"queries": night}))
+    if any(size >= BLOCK_DISTINCT for size in distinct):
+        findings.append(("sequential_identifiers", 3600, {"distinct_in_block": max(distinct)}))
+    if night and nightly > OFF_HOURS_QUERIES:
+        findings.append(("off_hours_burst", 8 * 3600, {"queries": nightly}))
     for kind, window, details in findings:
         alert = raise_alert(
             session,

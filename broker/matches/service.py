@@ -57,9 +57,10 @@ def find_involvements(
     relatives = [
         p for p in repo.persons_of({s.id for _, s in direct}) if p.index_token not in token_owner
     ]
+    owner_of_signal = {s.id: token_owner[p.index_token] for p, s in direct}
     via: dict[bytes, int] = {}
     for relative in relatives:
-        owner = next(token_owner[p.index_token] for p, s in direct if s.id == relative.signal_id)
+        owner = owner_of_signal[relative.signal_id]
         y = MatchingPseudonym(container.fields.decrypt(relative.y_enc, aad=person_aad(relative)))
         for token in container.pseudonymiser.lookup_tokens(y).values():
             via.setdefault(token, owner)
@@ -120,13 +121,25 @@ def notify_matches(
         _join(session, match, source, hidden=inv.is_hidden, now=now)
         about_actor = _counterpart(directory, container, actor.org_id, actor.desk, actor.hidden)
         if _first_today(session, source, actor.org_id, key, now=now):
-            _queue(session, container, source, ys[inv.person], match, about_actor, inv, cause, now)
+            _queue(
+                session,
+                container,
+                directory,
+                source,
+                ys[inv.person],
+                match,
+                about_actor,
+                inv,
+                cause,
+                now,
+            )
             sent += 1
         if not inv.is_hidden and _first_today(session, actor.org_id, source, key, now=now):
             about_source = _counterpart(directory, container, source, inv.signal.desk_id, False)
             _queue(
                 session,
                 container,
+                directory,
                 actor.org_id,
                 ys[inv.person],
                 match,
@@ -194,6 +207,7 @@ def _first_today(
 def _queue(
     session: Session,
     container: Container,
+    directory: Directory,
     recipient: str,
     y: MatchingPseudonym,
     match: Match,
@@ -202,7 +216,7 @@ def _queue(
     cause: str,
     now: datetime,
 ) -> None:
-    recipient_type = OrgType(Directory(session).describe(recipient)["type"])
+    recipient_type = OrgType(directory.describe(recipient)["type"])
     category = container.catalogue.category(inv.signal.category)
     body = {
         "kind": "match",

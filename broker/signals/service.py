@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from bisect import bisect_right
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,7 +19,13 @@ from broker.container import Container
 from broker.disclosure_log.events import EventType, LogEvent
 from broker.disclosure_log.service import record
 from broker.errors import BrokerError, Conflict, Forbidden, InvalidRequest, NotFound
-from broker.matches.service import Actor, find_involvements, is_hidden_org, notify_matches
+from broker.matches.service import (
+    Actor,
+    Involvement,
+    find_involvements,
+    is_hidden_org,
+    notify_matches,
+)
 from broker.matches.service import person_aad as person_aad
 from broker.organisations.repository import OrganisationRepository
 from broker.policy import Action
@@ -131,38 +138,63 @@ def register_signals(
             f"{len(errors)} of {len(items)} signals are invalid; none was registered.",
             errors=errors[:1000],
         )
+    # Look for other organisations' signals once for the whole batch, before inserting it.
+    involvements = _involvements_per_item(session, container, principal, prepared, now=now)
     session.add_all([p.signal for p in prepared])
     session.flush()
     session.add_all([person for p in prepared for person in p.persons])
     session.flush()
-    return prepared, _match_and_log(session, container, principal, prepared)
+    return prepared, _match_and_log(session, container, principal, prepared, involvements)
+
+
+def _involvements_per_item(
+    session: Session,
+    container: Container,
+    principal: Principal,
+    prepared: list[Prepared],
+    *,
+    now: datetime,
+) -> list[list[Involvement]]:
+    offsets: list[int] = []
+    ys: list[MatchingPseudonym] = []
+    for item in prepared:
+        offsets.append(len(ys))
+        ys.extend(item.ys)
+    per_item: list[list[Involvement]] = [[] for _ in prepared]
+    for inv in find_involvements(session, container, ys, now=now):
+        if inv.signal.org_id == principal.org_id:
+            continue
+        number = bisect_right(offsets, inv.person) - 1
+        per_item[number].append(replace(inv, person=inv.person - offsets[number]))
+    return per_item
 
 
 def _match_and_log(
-    session: Session, container: Container, principal: Principal, prepared: list[Prepared]
+    session: Session,
+    container: Container,
+    principal: Principal,
+    prepared: list[Prepared],
+    involvements: list[list[Involvement]],
 ) -> int:
     sent = 0
     pseudonymiser = container.pseudonymiser
-    for item in prepared:
-        involvements = [
-            inv
-            for inv in find_involvements(session, container, item.ys, now=item.signal.created_at)
-            if inv.signal.org_id != principal.org_id
-        ]
-        actor = Actor(
-            org_id=principal.org_id,
-            org_type=principal.org_type,
-            desk=item.signal.desk_id,
-            hidden=item.signal.shielded or item.signal.embargo or is_hidden_org(principal.org_type),
-        )
-        sent += notify_matches(
-            session,
-            container,
-            actor=actor,
-            ys=item.ys,
-            involvements=involvements,
-            cause="registration",
-        )
+    hidden_org = is_hidden_org(principal.org_type)
+    for item, found in zip(prepared, involvements, strict=True):
+        if found:
+            actor = Actor(
+                org_id=principal.org_id,
+                org_type=principal.org_type,
+                desk=item.signal.desk_id,
+                hidden=item.signal.shielded or item.signal.embargo or hidden_org,
+            )
+            sent += notify_matches(
+                session,
+                container,
+                actor=actor,
+                ys=item.ys,
+                involvements=found,
+                cause="registration",
+            )
         record(
             session,
             LogEvent.by(

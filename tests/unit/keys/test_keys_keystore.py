@@ -130,6 +130,22 @@ def test_release_key_needs_a_recipient(keystore: Keystore) -> None:
             keystore.release_key(recipient)
 
 
+def test_webhook_secret_is_per_organisation_stable_and_apart_from_other_keys(
+    keystore: Keystore, custody: StaticCustody
+) -> None:
+    secret = keystore.webhook_secret("vt-rr")
+    assert len(secret) == 32
+    assert secret != keystore.webhook_secret("politie-rr")
+    # The same organisation name under another purpose yields an unrelated key.
+    assert secret != keystore.release_key("vt-rr")
+    keystore.rotate()
+    keystore.retire(1)
+    assert Keystore.open(custody).webhook_secret("vt-rr") == secret
+    for org_id in ("", " vt-rr", "vt-rr "):
+        with pytest.raises(ValueError):
+            keystore.webhook_secret(org_id)
+
+
 def test_a_failed_store_leaves_the_keystore_unchanged(
     keystore: Keystore, custody: StaticCustody
 ) -> None:
