@@ -30,7 +30,7 @@ demo: install
 test: install services
 	rm -rf test-artifacts
 	$(BIN)/pytest tests --ignore=tests/privacy
-	BROKER_TEST_BACKEND=postgres $(BIN)/pytest tests/integration
+	BROKER_TEST_BACKEND=postgres $(BIN)/pytest tests/integration tests/e2e/test_two_processes.py
 	$(BIN)/pytest tests/privacy
 
 test-unit: install
