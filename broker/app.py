@@ -11,20 +11,23 @@ from fastapi import FastAPI
 from broker.alerts.endpoints import router as alerts_router
 from broker.clock import Clock
 from broker.consents.endpoints import router as consents_router
+from broker.console.endpoints import router as console_router
 from broker.container import Container, build_container
 from broker.disclosure_log.endpoints import router as log_router
 from broker.disclosures.endpoints import router as disclosures_router
 from broker.hits.endpoints import router as hits_router
 from broker.logs import configure_logging
 from broker.matches.endpoints import router as matches_router
+from broker.matches.webhook_endpoints import router as webhook_router
 from broker.middleware import BrokerMiddleware
 from broker.ops.endpoints import router as ops_router
 from broker.ops.metrics import Metrics
 from broker.organisations.endpoints import router as organisations_router
 from broker.policy_admin.endpoints import router as policy_router
-from broker.problems import install_problem_handlers
+from broker.problems import PROBLEM_RESPONSES, install_problem_handlers
 from broker.settings import Settings
 from broker.signals.endpoints import router as signals_router
+from broker.subject_access.endpoints import router as subject_access_router
 from broker.tasks import TaskRunner, default_tasks
 
 DESCRIPTION = """
@@ -71,13 +74,16 @@ def create_app(
     install_problem_handlers(app)
     app.add_middleware(BrokerMiddleware, max_body_bytes=settings.max_body_bytes, metrics=metrics)
     app.include_router(ops_router)
-    app.include_router(organisations_router)
-    app.include_router(signals_router)
-    app.include_router(hits_router)
-    app.include_router(matches_router)
-    app.include_router(consents_router)
-    app.include_router(disclosures_router)
-    app.include_router(log_router)
-    app.include_router(alerts_router)
-    app.include_router(policy_router)
+    app.include_router(organisations_router, responses=PROBLEM_RESPONSES)
+    app.include_router(signals_router, responses=PROBLEM_RESPONSES)
+    app.include_router(hits_router, responses=PROBLEM_RESPONSES)
+    app.include_router(matches_router, responses=PROBLEM_RESPONSES)
+    app.include_router(webhook_router, responses=PROBLEM_RESPONSES)
+    app.include_router(consents_router, responses=PROBLEM_RESPONSES)
+    app.include_router(disclosures_router, responses=PROBLEM_RESPONSES)
+    app.include_router(log_router, responses=PROBLEM_RESPONSES)
+    app.include_router(alerts_router, responses=PROBLEM_RESPONSES)
+    app.include_router(subject_access_router, responses=PROBLEM_RESPONSES)
+    app.include_router(policy_router, responses=PROBLEM_RESPONSES)
+    app.include_router(console_router)
     return app

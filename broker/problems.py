@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -61,6 +62,35 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return errors
 
 
+class Problem(BaseModel):
+    """RFC 9457 problem details, as every error of the API is answered."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+
+
+def _documented(description: str) -> dict[str, Any]:
+    schema = Problem.model_json_schema()
+    schema["additionalProperties"] = True  # extensions such as ``errors`` or ``missing``
+    return {"description": description, "content": {PROBLEM_JSON: {"schema": schema}}}
+
+
+# Declared on every API router so the OpenAPI description tells clients the truth.
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: _documented("No valid bearer token"),
+    403: _documented("Not allowed (role, purpose binding or legal basis)"),
+    404: _documented("Not found or not visible to the caller"),
+    409: _documented("Conflicts with the current state"),
+    413: _documented("Request body too large"),
+    422: _documented("Invalid request"),
+    429: _documented("Rate limited"),
+    503: _documented("A backing service is unavailable"),
+}
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     """Register the single error path for the application."""
 
@@ -77,6 +107,11 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code == 400:
+            # FastAPI's "error parsing the body" (e.g. JSON nested past the parser's limit).
+            return problem_response(
+                InvalidRequest("The request body could not be parsed as JSON."), request
+            )
         error_type = _STATUS_ERRORS.get(exc.status_code)
         if error_type is None:
             return problem_response(BrokerError("Request failed."), request, status=exc.status_code)

@@ -7,7 +7,7 @@ import io
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 
 from broker.auth.principal import Principal
@@ -35,6 +35,8 @@ from broker.types import Role
 router = APIRouter(prefix="/v1/log", tags=["disclosure log"])
 OfficerDep = Annotated[Principal, Depends(require_role(Role.PRIVACY_OFFICER))]
 AuditorDep = Annotated[Principal, Depends(require_role(Role.PRIVACY_OFFICER, Role.ADMIN))]
+# Indices beyond any real log size are refused before they reach the database.
+LogIndex = Annotated[int, Path(ge=0, le=2**62)]
 CSV_FIELDS = [
     "index",
     "time",
@@ -82,7 +84,11 @@ def _page(
     )
 
 
-@router.get("/entries", response_model=LogPage)
+@router.get(
+    "/entries",
+    response_model=LogPage,
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+)
 def list_entries(
     principal: OfficerDep,
     session: SessionDep,
@@ -147,14 +153,14 @@ def search_by_person(
 
 
 @router.get("/entries/{index}", response_model=LogEntryPublic)
-def get_entry(index: int, principal: OfficerDep, session: SessionDep) -> LogEntryPublic:
+def get_entry(index: LogIndex, principal: OfficerDep, session: SessionDep) -> LogEntryPublic:
     """One visible entry."""
     return LogEntryPublic.of(visible_entry(session, principal, index))
 
 
 @router.get("/entries/{index}/proof", response_model=InclusionProofPublic)
 def entry_proof(
-    index: int,
+    index: LogIndex,
     principal: OfficerDep,
     session: SessionDep,
     container: ContainerDep,

@@ -28,7 +28,7 @@ from broker.disclosures.schemas import (
     ReleasedItem,
     SeriousDangerBasis,
 )
-from broker.errors import InvalidRequest, PolicyDenied
+from broker.errors import Conflict, InvalidRequest, PolicyDenied
 from broker.matches.directory import Directory
 from broker.matches.service import Involvement, find_involvements, person_aad, queue_notification
 from broker.policy import AccessRequest, Action, Category, ReleaseMode
@@ -187,11 +187,12 @@ def _check_basis(
         purpose=request.purpose,
     )
     # Replay protection for overrides fails closed: without Redis there is no override.
-    container.replay.first_use(
+    if not container.replay.first_use(
         f"override:{principal.org_id}:{principal.token_id}",
         expires_at=principal.expires_at,
         strict=True,
-    )
+    ):
+        raise Conflict("This override was already filed with this token.")
     return Basis(name="serious_danger", ref=None, override=True, rule=decision.rule)
 
 
