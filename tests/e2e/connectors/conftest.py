@@ -1,0 +1,142 @@
+"""A real broker process for the connector tests: ``broker init``, then ``broker serve``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from connectors import BrokerClient
+from connectors.cli import main
+from connectors.credentials import development_key_path, load_private_key
+from connectors.sample_data import copy_shifted
+
+STARTUP_SECONDS = 30
+ORGS = {
+    "police": "politie-rr",
+    "veilig_thuis": "vt-rr",
+    "zvh": "zvhrr",
+    "wijkteam": "wijkteam-feijenoord",
+    "shelter": "blijf-groep",
+}
+
+
+@dataclass(frozen=True)
+class LiveBroker:
+    """A running broker: its URL and data directory (with the development keys)."""
+
+    url: str
+    data_dir: Path
+
+    def client(self, org: str, *, role: str = "professional", blind: bool = True) -> BrokerClient:
+        """An SDK client acting as ``org`` with its development key."""
+        key = load_private_key(development_key_path(self.data_dir, org))
+        return BrokerClient(self.url, org_id=org, private_key=key, roles=(role,), blind=blind)
+
+    def total_signals(self, org: str) -> int:
+        """How many signals ``org`` has registered."""
+        with self.client(org) as client:
+            return int(client.list_signals(limit=1)["total"])
+
+    def cli_args(self) -> list[str]:
+        """The arguments every ``broker-connect`` call against this broker needs."""
+        return ["--url", self.url, "--data-dir", str(self.data_dir), "--no-progress"]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def live_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveBroker]:
+    """Initialise a broker in a temporary data directory and serve it on a free port."""
+    data_dir = tmp_path_factory.mktemp("broker-data")
+    env = {
+        **os.environ,
+        "BROKER_DATA_DIR": str(data_dir),
+        "BROKER_ENV": "test",
+        "BROKER_LOG_LEVEL": "WARNING",
+    }
+    for name in ("BROKER_DATABASE_URL", "BROKER_REDIS_URL"):
+        env.pop(name, None)
+    subprocess.run(
+        [sys.executable, "-m", "broker", "init"], env=env, check=True, capture_output=True
+    )
+    port = _free_port()
+    log = (data_dir / "serve.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "broker", "serve", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for_health(url, process)
+        yield LiveBroker(url=url, data_dir=data_dir)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+def _wait_for_health(url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the broker exited with {process.returncode}")
+        try:
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("the broker did not become healthy")
+
+
+@pytest.fixture(scope="session")
+def samples(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The sample exports with their dates moved to today, so nothing has expired."""
+    return copy_shifted(tmp_path_factory.mktemp("samples"), today=dt.date.today())
+
+
+@dataclass(frozen=True)
+class Imported:
+    """One sample's first import: exit code, stdout, stderr, signals before and after."""
+
+    code: int
+    out: str
+    err: str
+    before: int
+    after: int
+
+
+@pytest.fixture(scope="session")
+def imported(live_broker: LiveBroker, samples: dict[str, Path]) -> dict[str, Imported]:
+    """Every sample imported once through the CLI (tests needing data depend on this)."""
+    results = {}
+    for kind, path in samples.items():
+        before = live_broker.total_signals(ORGS[kind])
+        out, err = io.StringIO(), io.StringIO()
+        with redirect_stdout(out), redirect_stderr(err):
+            code = main([kind, "--file", str(path), *live_broker.cli_args()])
+        after = live_broker.total_signals(ORGS[kind])
+        results[kind] = Imported(code, out.getvalue(), err.getvalue(), before, after)
+    return results
