@@ -14,9 +14,23 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 
 from tests.conftest import ARTIFACTS
-from tests.identities import BSNS, NORMALISED_NAME_FRAGMENTS
+from tests.identities import BSNS, NORMALISED_NAME_FRAGMENTS, eleven_check
 
-NEEDLES = [bsn.encode() for bsn in BSNS] + [f.encode() for f in NORMALISED_NAME_FRAGMENTS]
+
+def sample_bsns() -> list[str]:
+    """The fictional BSNs in the connectors' sample exports (those that pass the 11-proef)."""
+    samples = Path(__file__).resolve().parents[2] / "connectors" / "samples"
+    found = {
+        m
+        for path in samples.glob("*")
+        for m in re.findall(r"(?<!\d)\d{9}(?!\d)", path.read_text("utf-8"))
+    }
+    return sorted(b for b in found if eleven_check(b))
+
+
+NEEDLES = [bsn.encode() for bsn in [*BSNS, *sample_bsns()]] + [
+    f.encode() for f in NORMALISED_NAME_FRAGMENTS
+]
 
 
 def find_needles(blob: bytes) -> list[str]:
@@ -27,6 +41,10 @@ def find_needles(blob: bytes) -> list[str]:
 
 def run_dirs() -> list[Path]:
     return sorted(p for p in ARTIFACTS.glob("*-*") if p.is_dir()) if ARTIFACTS.exists() else []
+
+
+def test_sample_exports_are_scanned_for() -> None:
+    assert len(sample_bsns()) >= 20
 
 
 def test_scanner_detects_a_planted_identifier(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -21,6 +22,7 @@ from connectors import BrokerClient
 from connectors.cli import main
 from connectors.credentials import development_key_path, load_private_key
 from connectors.sample_data import copy_shifted
+from tests.conftest import ARTIFACTS
 
 STARTUP_SECONDS = 30
 ORGS = {
@@ -63,7 +65,10 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def live_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveBroker]:
     """Initialise a broker in a temporary data directory and serve it on a free port."""
-    data_dir = tmp_path_factory.mktemp("broker-data")
+    # Under test-artifacts/, so the privacy scan reads what this broker wrote.
+    data_dir = ARTIFACTS / f"e2e-connectors-{os.getpid()}"
+    shutil.rmtree(data_dir, ignore_errors=True)
+    data_dir.mkdir(parents=True)
     env = {
         **os.environ,
         "BROKER_DATA_DIR": str(data_dir),
