@@ -126,8 +126,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="verify everything; sign a checkpoint now; apply retention",
     )
     keys = sub.add_parser("keys", help="key versions and rotation")
-    keys.add_argument("action", choices=["rotate", "status", "retire-old"],
-                      help="rotate: new version and re-key stored pseudonyms; status: versions")
+    keys.add_argument(
+        "action",
+        choices=["rotate", "status", "retire-old"],
+        help="rotate: new version and re-key stored pseudonyms; status: versions",
+    )
     keys.add_argument("--batch-size", type=int, default=5000)
     sub.add_parser("purge", help="remove expired signals (tombstones stay five years)")
     return parser

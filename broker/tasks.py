@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from broker.alerts.follow_up import CHECK_EVERY_SECONDS, check_queries_without_follow_up
 from broker.container import Container
 from broker.matches.delivery import deliver_notifications
+from broker.rotation.service import RELOAD_SECONDS, reload_keys
 from broker.signals.commands import purge_expired_signals
 
 logger = logging.getLogger("broker.tasks")
@@ -88,6 +89,7 @@ def default_tasks(container: Container) -> list[PeriodicTask]:
         PeriodicTask(
             "checkpoint", container.settings.checkpoint_interval_seconds, sign_checkpoint_if_grown
         ),
+        PeriodicTask("reload_keys", RELOAD_SECONDS, reload_keys),
         PeriodicTask("webhooks", 5, deliver_notifications),
         PeriodicTask("purge", 3600, purge_expired_signals),
         PeriodicTask(

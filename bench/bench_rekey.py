@@ -1,0 +1,268 @@
+"""Key rotation on a full database: re-keying throughput while lookups keep finding hits.
+
+Fills a fresh PostgreSQL database (created here, dropped afterwards) with N signals of two
+persons each, indexed and encrypted by the real Pseudonymiser and FieldCipher; rotates;
+re-keys in batches while another thread keeps asking for known persons through
+``find_involvements``; prints a markdown table. Every lookup must find every known person.
+
+Run: .venv/bin/python bench/bench_rekey.py --signals 100000
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, func, text
+from sqlalchemy.engine import Engine, make_url
+from sqlmodel import Session, select
+
+from broker.bootstrap import initialise
+from broker.container import Container, build_container
+from broker.db import unit_of_work
+from broker.matches.service import find_involvements, person_aad
+from broker.rotation.service import Progress, rekey_all, rotate_keys
+from broker.settings import Settings
+from broker.signals.models import SignalPerson
+from broker.signals.service import signal_aad
+from keys import MatchingPseudonym
+
+ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+_FILL_CHUNK = 20_000
+_SIGNAL_COLUMNS = (
+    "id, org_id, category, severity, purpose, shielded, embargo, created_at, expires_at, "
+    "payload_enc, contact_enc"
+)
+_PERSON_COLUMNS = "signal_id, position, role, index_token, key_version, y_enc"
+
+
+def fill(container: Container, signals: int, *, persons: int, probes: int) -> list[bytes]:
+    """COPY ``signals`` signals into the database; return the ys of ``probes`` of them."""
+    fields, pseudonymiser = container.fields, container.pseudonymiser
+    version = container.keystore.active_version
+    now = container.clock.now()
+    every = max(1, signals // probes)
+    known: list[bytes] = []
+    raw = container.engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        for start in range(0, signals, _FILL_CHUNK):
+            rows: list[tuple[Any, ...]] = []
+            people: list[tuple[Any, ...]] = []
+            for number in range(start, min(signals, start + _FILL_CHUNK)):
+                signal_id = uuid.uuid4().hex
+                payload = fields.seal_json(
+                    {"risk_level": "medium", "prior_incidents": number % 7},
+                    aad=signal_aad(signal_id, "payload"),
+                )
+                contact = (
+                    fields.encrypt(b"wijkagent", aad=signal_aad(signal_id, "contact"))
+                    if number % 3 == 0
+                    else None
+                )
+                expires = now + timedelta(days=365)
+                rows.append(
+                    (
+                        signal_id,
+                        "politie-rr",
+                        "police_dv_incident",
+                        "medium",
+                        "registration",
+                        False,
+                        False,
+                        now,
+                        expires,
+                        payload,
+                        contact,
+                    )
+                )
+                for position in range(persons):
+                    y = os.urandom(32)
+                    aad = f"signal_person:{signal_id}:{position}".encode()
+                    token = pseudonymiser.index_token(MatchingPseudonym(y), version=version)
+                    role = "victim" if position == 0 else "suspect"
+                    encrypted = fields.encrypt(y, aad=aad)
+                    people.append((signal_id, position, role, token, version, encrypted))
+                    if position == 0 and number % every == 0 and len(known) < probes:
+                        known.append(y)
+            _copy(cursor, "signal", _SIGNAL_COLUMNS, rows)
+            _copy(cursor, "signal_person", _PERSON_COLUMNS, people)
+            raw.commit()
+    finally:
+        raw.close()
+    with container.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE signal"))
+        conn.execute(text("VACUUM ANALYZE signal_person"))
+    return known
+
+
+def _copy(cursor: Any, table: str, columns: str, rows: list[tuple[Any, ...]]) -> None:
+    with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+class Asker(threading.Thread):
+    """Keeps asking for the known persons; counts lookups, misses and latency."""
+
+    def __init__(self, container: Container, ys: list[bytes], *, pause: float) -> None:
+        super().__init__(name="asker", daemon=True)
+        self._container = container
+        self._ys = [MatchingPseudonym(y) for y in ys]
+        self._pause = pause
+        self._halt = threading.Event()
+        self.latencies: list[float] = []
+        self.misses = 0
+
+    def run(self) -> None:
+        while not self._halt.is_set():
+            started = time.perf_counter()
+            with unit_of_work(self._container.engine) as session:
+                found = find_involvements(
+                    session, self._container, self._ys, now=self._container.clock.now()
+                )
+            self.latencies.append(time.perf_counter() - started)
+            direct = {inv.person for inv in found if not inv.via_family}
+            self.misses += len(self._ys) - len(direct)
+            self._halt.wait(self._pause)
+
+    def stop(self) -> None:
+        self._halt.set()
+        self.join(timeout=30)
+
+
+def fresh_database(admin_url: str) -> Iterator[str]:
+    """Create ``bench_rekey_<random>`` and drop it afterwards."""
+    name = f"bench_rekey_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    _say(f"created {name}")
+    try:
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        _say(f"dropping {name} (waits for a checkpoint)")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        _say("dropped")
+        admin.dispose()
+
+
+def count_versions(engine: Engine) -> dict[int, int]:
+    """Person rows per key version."""
+    with Session(engine) as session:
+        column = SignalPerson.key_version
+        rows = session.exec(select(column, func.count()).group_by(column)).all()
+    return {int(v): int(n) for v, n in rows}
+
+
+def main() -> None:
+    """Fill, rotate, re-key under lookups, and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--signals", type=int, default=100_000)
+    parser.add_argument("--persons", type=int, default=2, help="persons per signal")
+    parser.add_argument("--batch-size", type=int, default=5000)
+    parser.add_argument("--probes", type=int, default=20, help="known persons asked about")
+    parser.add_argument("--pause", type=float, default=0.01, help="seconds between lookups")
+    parser.add_argument("--admin-url", default=os.environ.get("BENCH_PG_URL", ADMIN_URL))
+    args = parser.parse_args()
+
+    databases = fresh_database(args.admin_url)
+    url = next(databases)
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench-rekey-") as data_dir:
+            settings = Settings(env="test", data_dir=Path(data_dir), database_url=url)
+            initialise(settings)
+            container = build_container(settings)
+            try:
+                run(container, args)
+            finally:
+                container.close()
+    finally:
+        next(databases, None)
+
+
+def run(container: Container, args: argparse.Namespace) -> None:
+    """The measured part."""
+    started = time.perf_counter()
+    _say(f"filling {args.signals:,} signals")
+    known = fill(container, args.signals, persons=args.persons, probes=args.probes)
+    filled = time.perf_counter() - started
+    _say(f"filled in {filled:.1f} s")
+    _check_aad(container)
+    old = container.keystore.active_version
+    asker = Asker(container, known, pause=args.pause)
+    asker.start()
+    time.sleep(0.5)  # lookups before the rotation
+    new = rotate_keys(container)
+    batches: list[Progress] = []
+    started = time.perf_counter()
+    report = rekey_all(
+        container, batch_size=args.batch_size, progress=batches.append, settle=timedelta(0)
+    )
+    total = time.perf_counter() - started
+    _say(f"re-keyed in {total:.1f} s")
+    time.sleep(0.5)  # and after it
+    asker.stop()
+    versions = count_versions(container.engine)
+    assert versions == {new: args.signals * args.persons}, versions
+    assert old in report.retired, report
+    _print_table(
+        args, filled=filled, total=total, rows=report.rows, batches=len(batches), asker=asker
+    )
+    if asker.misses:
+        raise SystemExit(f"{asker.misses} missed lookups")
+
+
+def _say(message: str) -> None:
+    print(f"{time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)
+
+
+def _check_aad(container: Container) -> None:
+    # The fill writes the person AAD by hand for speed; it must equal the broker's.
+    with Session(container.engine) as session:
+        row = session.exec(select(SignalPerson).limit(1)).one()
+        container.fields.decrypt(row.y_enc, aad=person_aad(row))
+
+
+def _print_table(
+    args: argparse.Namespace,
+    *,
+    filled: float,
+    total: float,
+    rows: int,
+    batches: int,
+    asker: Asker,
+) -> None:
+    latencies = sorted(asker.latencies)
+    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] if latencies else 0.0
+    python = platform.python_version()
+    print(f"\nmachine: {platform.machine()}, {os.cpu_count()} cores, Python {python}")
+    print("| what | figure |\n|---|---|")
+    print(f"| signals / persons | {args.signals:,} / {args.signals * args.persons:,} |")
+    print(f"| fill (COPY, real crypto) | {filled:.1f} s |")
+    print(f"| batch size / batches | {args.batch_size:,} / {batches} |")
+    print(f"| rows re-keyed (persons + signals) | {rows:,} |")
+    print(f"| re-key and retire, total | {total:.1f} s |")
+    print(f"| throughput | {rows / total:,.0f} rows/s ({args.signals / total:,.0f} signals/s) |")
+    print(f"| lookups during the run | {len(latencies):,} x {args.probes} persons |")
+    print(
+        f"| lookup latency p50 / p99 / max | {statistics.median(latencies) * 1000:.1f} / "
+        f"{p99 * 1000:.1f} / {latencies[-1] * 1000:.1f} ms |"
+    )
+    print(f"| missed lookups | {asker.misses} |")
+
+
+if __name__ == "__main__":
+    main()
