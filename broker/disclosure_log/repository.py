@@ -3,14 +3,42 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import tuple_, update
+from sqlalchemy import Table, insert, tuple_, update
+from sqlalchemy import select as sa_select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
-from broker.disclosure_log.models import LogCheckpoint, LogEntry, LogHead, LogNode
+from broker.disclosure_log.models import (
+    LogCheckpoint,
+    LogEntry,
+    LogHead,
+    LogNode,
+    LogParty,
+    LogPerson,
+)
 from broker.ledger import Node, NodeKey
 
 _IN_CHUNK = 400
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEntry:
+    """The stored columns of one entry, read without the ORM (verify reads millions)."""
+
+    index: int
+    event_type: str
+    outcome: str
+    org_id: str | None
+    user_id: str | None
+    purpose: str | None
+    legal_basis: str | None
+    body: str | None
+    leaf_hash: bytes
+    redacted_at: datetime | None
 
 
 class NodeStore:
@@ -23,19 +51,22 @@ class NodeStore:
         """Stored hashes of the requested nodes."""
         found: dict[NodeKey, bytes] = {}
         unique = list(dict.fromkeys(keys))
+        node = table_of(LogNode)
         for start in range(0, len(unique), _IN_CHUNK):
             chunk = unique[start : start + _IN_CHUNK]
-            rows = self._session.exec(
-                select(LogNode.level, LogNode.idx, LogNode.hash).where(
-                    tuple_(col(LogNode.level), col(LogNode.idx)).in_(chunk)
+            rows = self._session.execute(
+                sa_select(node.c.level, node.c.idx, node.c.hash).where(
+                    tuple_(node.c.level, node.c.idx).in_(chunk)
                 )
             )
             found.update({(level, idx): digest for level, idx, digest in rows})
         return found
 
     def put(self, nodes: Iterable[Node]) -> None:
-        """Stage new complete nodes."""
-        self._session.add_all(LogNode(level=n.level, idx=n.index, hash=n.hash) for n in nodes)
+        """Insert new complete nodes in one statement."""
+        rows = [{"level": n.level, "idx": n.index, "hash": n.hash} for n in nodes]
+        if rows:
+            self._session.execute(insert(table_of(LogNode)), rows)
 
 
 class LogRepository:
@@ -44,23 +75,39 @@ class LogRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
 
-    def lock_head(self) -> int:
-        """Lock the head row for this transaction and return the log size.
+    def reserve(self, count: int) -> int:
+        """Lock the head row, move it on by ``count`` and return the size before.
 
-        The no-op UPDATE takes the row lock on PostgreSQL and the write lock on SQLite
-        before the size is read, so concurrent appenders queue instead of forking.
+        One UPDATE ... RETURNING takes the row lock on PostgreSQL (the write lock on SQLite)
+        and reads the size under it, so concurrent appenders queue instead of forking.
         """
-        self._session.execute(update(LogHead).where(col(LogHead.id) == 1).values(size=LogHead.size))
-        head = self._session.get(LogHead, 1, populate_existing=True)
-        if head is None:
-            head = LogHead(id=1, size=0)
-            self._session.add(head)
-            self._session.flush()
-        return head.size
+        head = table_of(LogHead)
+        moved = self._session.execute(
+            update(head)
+            .where(head.c.id == 1)
+            .values(size=head.c.size + count)
+            .returning(head.c.size)
+        ).scalar_one_or_none()
+        if moved is None:
+            self._session.execute(insert(head).values(id=1, size=count))
+            moved = count
+        # The statement bypassed the ORM: a head row loaded earlier in this session is stale.
+        cached = self._session.identity_map.get(Session.identity_key(LogHead, 1))
+        if cached is not None:
+            self._session.expire(cached)
+        return int(moved) - count
 
-    def set_size(self, size: int) -> None:
-        """Move the head after an append."""
-        self._session.execute(update(LogHead).where(col(LogHead.id) == 1).values(size=size))
+    def add_entries(
+        self,
+        entries: Sequence[Mapping[str, Any]],
+        *,
+        parties: Sequence[Mapping[str, Any]],
+        persons: Sequence[Mapping[str, Any]],
+    ) -> None:
+        """Insert entries and their party and person links: one statement per table."""
+        for model, rows in ((LogEntry, entries), (LogParty, parties), (LogPerson, persons)):
+            if rows:
+                self._session.execute(insert(table_of(model)), list(rows))
 
     def size(self) -> int:
         """Current number of entries (without locking)."""
@@ -71,21 +118,20 @@ class LogRepository:
         """One entry."""
         return self._session.get(LogEntry, index)
 
-    def stream(self, *, batch: int = 5000) -> Iterator[LogEntry]:
-        """Every entry in index order, without holding them all in memory."""
+    def stream(self, *, batch: int = 5000) -> Iterator[StoredEntry]:
+        """Every entry in index order, as plain values, without holding them all in memory."""
+        entry = table_of(LogEntry)
+        columns = [entry.c[name] for name in StoredEntry.__slots__]
         last = -1
         while True:
-            rows = self._session.exec(
-                select(LogEntry)
-                .where(col(LogEntry.index) > last)
-                .order_by(col(LogEntry.index))
-                .limit(batch)
+            rows = self._session.execute(
+                sa_select(*columns).where(entry.c.index > last).order_by(entry.c.index).limit(batch)
             ).all()
             if not rows:
                 return
-            yield from rows
-            last = rows[-1].index
-            self._session.expunge_all()
+            for row in rows:
+                yield StoredEntry(*row)
+            last = rows[-1][0]
 
     def latest_checkpoint(self) -> LogCheckpoint | None:
         """The newest signed tree head."""
@@ -97,6 +143,25 @@ class LogRepository:
         """The signed tree head at ``size``."""
         return self._session.get(LogCheckpoint, size)
 
+    def add_checkpoint(self, checkpoint: LogCheckpoint) -> LogCheckpoint:
+        """Store a signed tree head unless one of that size exists; return the stored one."""
+        values = checkpoint.model_dump()
+        dialect = self._session.get_bind().dialect.name
+        insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        self._session.execute(
+            insert_(table_of(LogCheckpoint)).values(values).on_conflict_do_nothing()
+        )
+        stored = self._session.get(LogCheckpoint, checkpoint.size)
+        assert stored is not None  # inserted now, or committed by the signer that won
+        return stored
+
     def checkpoints(self) -> Sequence[LogCheckpoint]:
         """Every checkpoint, smallest first."""
         return self._session.exec(select(LogCheckpoint).order_by(col(LogCheckpoint.size))).all()
+
+
+def table_of(model: type[Any]) -> Table:
+    """The Core table of a model, for statements that need none of the ORM's bookkeeping."""
+    # On the append and verify paths the ORM's per-row work costs more than the round trips.
+    table: Table = model.__table__
+    return table

@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from broker.clock import Clock
 from broker.disclosure_log.events import LogEvent
-from broker.disclosure_log.models import LogCheckpoint, LogEntry, LogParty, LogPerson
+from broker.disclosure_log.models import LogCheckpoint, LogEntry
 from broker.disclosure_log.repository import LogRepository, NodeStore
 from broker.disclosure_log.signer import CheckpointSigner
 from broker.errors import NotFound
@@ -90,35 +90,42 @@ class DisclosureLog:
         if not events:
             return []
         repo, nodes = LogRepository(session), NodeStore(session)
-        size = repo.lock_head()
+        # Write the transaction's own changes before the lock, so it guards only the log.
+        session.flush()
+        size = repo.reserve(len(events))
         now = self._clock.now()
         leaves: list[bytes] = []
+        entries: list[dict[str, Any]] = []
+        parties: list[dict[str, Any]] = []
+        persons: list[dict[str, Any]] = []
         for offset, event in enumerate(events):
             index = size + offset
             body = canonical_json(entry_body(index, event, at=now))
             leaves.append(leaf_hash(body))
-            session.add(self._row(index, event, body=body, leaf=leaves[-1], at=now))
-            session.add_all(LogParty(entry_index=index, org_id=org) for org in set(event.parties))
-            session.add_all(LogPerson(entry_index=index, pseudonym=p) for p in set(event.persons))
+            entries.append(self._row(index, event, body=body, leaf=leaves[-1], at=now))
+            parties.extend({"entry_index": index, "org_id": org} for org in set(event.parties))
+            persons.extend({"entry_index": index, "pseudonym": p} for p in set(event.persons))
+        repo.add_entries(entries, parties=parties, persons=persons)
         nodes.put(append_batch(size, leaf_hashes=leaves, read=nodes))
-        repo.set_size(size + len(events))
-        session.flush()
         return list(range(size, size + len(events)))
 
     @staticmethod
-    def _row(index: int, event: LogEvent, *, body: bytes, leaf: bytes, at: datetime) -> LogEntry:
-        return LogEntry(
-            index=index,
-            created_at=at,
-            event_type=event.event_type.value,
-            outcome=event.outcome,
-            org_id=event.org_id,
-            user_id=event.user_id,
-            purpose=event.purpose,
-            legal_basis=event.legal_basis,
-            body=body.decode("utf-8"),
-            leaf_hash=leaf,
-        )
+    def _row(
+        index: int, event: LogEvent, *, body: bytes, leaf: bytes, at: datetime
+    ) -> dict[str, Any]:
+        return {
+            "index": index,
+            "created_at": at,
+            "event_type": event.event_type.value,
+            "outcome": event.outcome,
+            "org_id": event.org_id,
+            "user_id": event.user_id,
+            "purpose": event.purpose,
+            "legal_basis": event.legal_basis,
+            "body": body.decode("utf-8"),
+            "leaf_hash": leaf,
+            "redacted_at": None,
+        }
 
     def checkpoint(self, session: Session) -> SignedHead:
         """Sign the current tree head (or return the existing checkpoint at this size)."""
@@ -134,10 +141,12 @@ class DisclosureLog:
             key_name=key_name,
             private_key=key,
         )
-        session.merge(
+        # Every broker process signs periodically, and GET /v1/log/checkpoint signs too: when
+        # another one stored this size first, serve its note instead of failing on the key.
+        stored = repo.add_checkpoint(
             LogCheckpoint(size=size, root=tree_root, note=note, created_at=self._clock.now())
         )
-        return SignedHead(size=size, root=tree_root, note=note)
+        return SignedHead(size=size, root=stored.root, note=stored.note)
 
     def latest(self, session: Session) -> SignedHead:
         """The newest checkpoint, signing one when the log has grown since."""

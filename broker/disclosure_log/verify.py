@@ -2,9 +2,10 @@
 
 Checks, in one streaming pass: indices run without gaps from 0; each body hashes to its
 stored leaf hash and names its own index (a reordered or edited row fails here); the
-search columns agree with the body; every complete subtree node that proofs are served
-from equals the recomputed one; each signed checkpoint carries a valid signature and the
-root recomputed over its first ``size`` entries.
+search columns agree with the body, and so do the party and person rows that decide who
+sees an entry and whose search finds it; every complete subtree node that proofs are
+served from equals the recomputed one; each signed checkpoint carries a valid signature
+and the root recomputed over its first ``size`` entries.
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from broker.disclosure_log.models import LogEntry, LogNode
-from broker.disclosure_log.repository import LogRepository
+from broker.disclosure_log.models import LogNode, LogParty, LogPerson
+from broker.disclosure_log.repository import LogRepository, StoredEntry, table_of
 from broker.ledger import CheckpointInvalid, Node, TreeBuilder, leaf_hash, verify_checkpoint
 
 CHUNK = 5000
@@ -51,7 +54,7 @@ def verify_log(session: Session, *, verifier_keys: Sequence[str], origin: str) -
     repo = LogRepository(session)
     roots = _signed_roots(repo, verifier_keys, origin, report)
     builder = TreeBuilder()
-    chunk: list[LogEntry] = []
+    chunk: list[StoredEntry] = []
     for entry in repo.stream(batch=CHUNK):
         chunk.append(entry)
         if len(chunk) == CHUNK:
@@ -88,12 +91,13 @@ def _signed_roots(
 
 def _verify_chunk(
     session: Session,
-    chunk: list[LogEntry],
+    chunk: list[StoredEntry],
     builder: TreeBuilder,
     roots: dict[int, bytes],
     report: VerifyReport,
 ) -> None:
     produced: list[Node] = []
+    bodies: dict[int, dict[str, Any] | None] = {}
     for entry in chunk:
         expected = builder.size
         if entry.index != expected:
@@ -101,30 +105,34 @@ def _verify_chunk(
                 expected, f"entry {expected} is missing (next stored index is {entry.index})"
             )
             return
-        _verify_entry(entry, report)
+        body = _verify_entry(entry, report)
+        if body is not None or entry.body is None:  # a bad body is reported already
+            bodies[entry.index] = body
         produced.extend(builder.append(entry.leaf_hash))
         signed_root = roots.get(builder.size)
         if signed_root is not None and signed_root != builder.root():
             report.fail(
                 builder.size - 1, f"checkpoint at size {builder.size} does not match the entries"
             )
+    _verify_links(session, bodies, report)
     _verify_nodes(session, produced, report)
 
 
-def _verify_entry(entry: LogEntry, report: VerifyReport) -> None:
+def _verify_entry(entry: StoredEntry, report: VerifyReport) -> dict[str, Any] | None:
+    """Check one row; return its parsed body when it is sound, else None."""
     if entry.body is None:
         # Redacted by retention: the stored leaf hash stands and the tree vouches for it.
         if entry.redacted_at is None:
             report.fail(entry.index, f"entry {entry.index}: body missing without redaction")
-        return
+        return None
     if leaf_hash(entry.body.encode("utf-8")) != entry.leaf_hash:
         report.fail(entry.index, f"entry {entry.index}: body does not match its leaf hash")
-        return
+        return None
     try:
-        body = json.loads(entry.body)
+        body: dict[str, Any] = json.loads(entry.body)
     except ValueError:
         report.fail(entry.index, f"entry {entry.index}: body is not JSON")
-        return
+        return None
     columns = (
         entry.index,
         entry.event_type,
@@ -145,6 +153,42 @@ def _verify_entry(entry: LogEntry, report: VerifyReport) -> None:
     )
     if columns != recorded:
         report.fail(entry.index, f"entry {entry.index}: stored columns differ from its body")
+        return None
+    return body
+
+
+def _verify_links(
+    session: Session, bodies: dict[int, dict[str, Any] | None], report: VerifyReport
+) -> None:
+    """The party rows (who may see an entry) and person rows (whose search finds it).
+
+    Neither is in the hash, so a row added or removed here would silently show an entry to
+    another organisation or hide it from a person's overview; the body says what is right.
+    """
+    if not bodies:
+        return
+    first, last = min(bodies), max(bodies)
+    parties: dict[int, set[str]] = defaultdict(set)
+    persons: dict[int, set[str]] = defaultdict(set)
+    party, person = table_of(LogParty).c, table_of(LogPerson).c  # Core rows: millions
+    for index, value, found in (
+        (party.entry_index, party.org_id, parties),
+        (person.entry_index, person.pseudonym, persons),
+    ):
+        rows = session.execute(sa_select(index, value).where(index >= first, index <= last))
+        for entry_index, item in rows:
+            found[entry_index].add(item)
+    for entry_index in sorted(bodies):
+        body = bodies[entry_index]
+        if body is None:
+            # Retention dropped the person rows with the body; none may come back.
+            if persons.get(entry_index):
+                report.fail(entry_index, f"entry {entry_index}: person rows after redaction")
+            continue
+        if parties.get(entry_index, set()) != set(body.get("parties") or ()):
+            report.fail(entry_index, f"entry {entry_index}: party rows differ from its body")
+        elif persons.get(entry_index, set()) != set(body.get("persons") or ()):
+            report.fail(entry_index, f"entry {entry_index}: person rows differ from its body")
 
 
 def _verify_nodes(session: Session, produced: list[Node], report: VerifyReport) -> None:

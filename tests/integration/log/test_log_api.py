@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 import csv
 import io
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -17,6 +19,7 @@ from httpx import Response
 
 from broker.clock import FrozenClock
 from broker.container import Container
+from broker.db import unit_of_work
 from broker.disclosure_log.endpoints import CSV_FIELDS
 from broker.disclosure_log.events import EventType, LogEvent
 from broker.disclosure_log.service import DisclosureLog, record
@@ -502,7 +505,20 @@ def test_search_body_must_name_exactly_one_person_form(
     client: TestClient, seeded: Seeded, auth: Auth
 ) -> None:
     for body in ({}, {"person": {}}, {"person": {"bsn": MOTHER, "pseudonym": "lp_x"}}):
-        assert_problem(client.post("/v1/log/entries/search", json=body, headers=dpo(auth)), 422)
+        response = client.post("/v1/log/entries/search", json=body, headers=dpo(auth))
+        assert_problem(response, 422)
+        assert MOTHER not in response.text
+
+
+def test_authentication_comes_before_validation(
+    client: TestClient, seeded: Seeded, auth: Auth
+) -> None:
+    malformed = {"person": {"bsn": _invalid_bsn()}}
+    assert_problem(client.post("/v1/log/entries/search", json=malformed), 401)
+    refused = client.post(
+        "/v1/log/entries/search", json=malformed, headers=auth(VT, "professional")
+    )
+    assert_problem(refused, 403)
 
 
 # --- searching the log is itself logged --------------------------------------------------
@@ -553,6 +569,11 @@ def test_checkpoint_note_verifies(client: TestClient, seeded: Seeded, auth: Auth
     assert again["note"] == body["note"]
 
 
+def served_verifiers(client: TestClient, auth: Auth) -> list[str]:
+    keys: list[str] = client.get("/v1/log/checkpoint", headers=dpo(auth)).json()["verifier_keys"]
+    return keys
+
+
 def test_inclusion_proofs_verify_against_the_checkpoint(
     client: TestClient, seeded: Seeded, auth: Auth
 ) -> None:
@@ -562,7 +583,7 @@ def test_inclusion_proofs_verify_against_the_checkpoint(
         response = client.get(f"/v1/log/entries/{index}/proof", headers=headers())
         assert response.status_code == 200, response.text
         proof = response.json()
-        cp = verify_checkpoint(proof["checkpoint"], verifiers=clean_verifiers(client, auth))
+        cp = verify_checkpoint(proof["checkpoint"], verifiers=served_verifiers(client, auth))
         assert proof["tree_size"] == cp.size and proof["index"] == index
         # The served body is what was hashed into the tree.
         assert b64d(proof["leaf_hash"]) == leaf_hash(canonical_json(entry["body"]))
@@ -581,11 +602,6 @@ def test_inclusion_proofs_verify_against_the_checkpoint(
             proof=[b64d(p) for p in proof["proof"]],
             root=cp.root_hash,
         )
-
-
-def clean_verifiers(client: TestClient, auth: Auth) -> list[str]:
-    keys: list[str] = client.get("/v1/log/checkpoint", headers=dpo(auth)).json()["verifier_keys"]
-    return keys
 
 
 def test_inclusion_proof_in_an_earlier_tree(client: TestClient, seeded: Seeded, auth: Auth) -> None:
@@ -614,6 +630,25 @@ def test_inclusion_proof_in_an_earlier_tree(client: TestClient, seeded: Seeded, 
     assert_problem(beyond, 422)
     before = client.get("/v1/log/entries/4/proof", params={"tree_size": 4}, headers=dpo(auth))
     assert_problem(before, 404)
+
+
+def test_concurrent_signers_serve_one_checkpoint(seeded: Seeded, clean: Container) -> None:
+    # Each broker process signs periodically and GET /v1/log/checkpoint signs on demand:
+    # two of them at the same size must both succeed and agree, not fail on the key.
+    barrier = threading.Barrier(2)
+
+    def sign() -> str:
+        with unit_of_work(clean.engine) as session:
+            barrier.wait(timeout=10)
+            return clean.log.latest(session).note
+
+    for _ in range(5):
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            notes = [f.result() for f in [pool.submit(sign) for _ in range(2)]]
+        assert notes[0] == notes[1]
+        assert verify_checkpoint(notes[0], verifiers=clean.log.verifier_keys()).size > 0
+        with transaction(clean.engine, clean.log) as session:
+            record(session, event(EventType.QUERY, "no_hit", org=VT, user="u", parties=(VT,)))
 
 
 def test_consistency_proof_verifies(client: TestClient, seeded: Seeded, auth: Auth) -> None:
@@ -682,14 +717,3 @@ def test_weekly_statistics(client: TestClient, seeded: Seeded, auth: Auth) -> No
     for weeks_param in (0, 105):
         bad = client.get("/v1/log/statistics", params={"weeks": weeks_param}, headers=dpo(auth))
         assert_problem(bad, 422)
-
-
-def test_authentication_comes_before_validation(
-    client: TestClient, seeded: Seeded, auth: Auth
-) -> None:
-    malformed = {"person": {"bsn": _invalid_bsn()}}
-    assert_problem(client.post("/v1/log/entries/search", json=malformed), 401)
-    refused = client.post(
-        "/v1/log/entries/search", json=malformed, headers=auth(VT, "professional")
-    )
-    assert_problem(refused, 403)

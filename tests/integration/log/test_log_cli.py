@@ -65,8 +65,21 @@ def test_verify_an_intact_log(cli: Container, capsys: pytest.CaptureFixture[str]
         ("UPDATE log_entry SET body = replace(body, 'no_hit', 'hit') WHERE \"index\" = 7", 7),
         ("UPDATE log_entry SET user_id = 'someone-else' WHERE \"index\" = 12", 12),
         ('DELETE FROM log_entry WHERE "index" = 3', 3),
+        # Not hashed, but they decide who sees an entry and whose search finds it.
+        ("INSERT INTO log_party (entry_index, org_id) VALUES (9, 'wijkteam-feijenoord')", 9),
+        ("DELETE FROM log_party WHERE entry_index = 15", 15),
+        ("DELETE FROM log_person WHERE entry_index = 4", 4),
+        ("UPDATE log_person SET pseudonym = 'lp_other' WHERE entry_index = 11", 11),
     ],
-    ids=["edit-body", "edit-column", "delete-row"],
+    ids=[
+        "edit-body",
+        "edit-column",
+        "delete-row",
+        "add-party",
+        "remove-party",
+        "remove-person",
+        "swap-person",
+    ],
 )
 def test_verify_names_the_first_bad_entry(
     cli: Container, capsys: pytest.CaptureFixture[str], sql: str, first_bad: int
