@@ -123,6 +123,10 @@ def install_problem_handlers(app: FastAPI) -> None:
         logger.warning("database unavailable", extra={"error_class": type(exc).__name__})
         return problem_response(ServiceUnavailable("The database is unreachable."), request)
 
+    async def on_overflow(request: Request, exc: Exception) -> JSONResponse:
+        # A number too large for the database: the caller's mistake, not ours.
+        return problem_response(InvalidRequest("A number in the request is out of range."), request)
+
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         # The class name only: an exception message could carry personal data.
         logger.error("unhandled error", extra={"error_class": type(exc).__name__})
@@ -133,4 +137,5 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     app.add_exception_handler(OperationalError, on_database_down)
     app.add_exception_handler(DBAPIError, on_database_down)
+    app.add_exception_handler(OverflowError, on_overflow)
     app.add_exception_handler(Exception, on_unexpected)

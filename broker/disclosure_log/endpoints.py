@@ -100,7 +100,7 @@ def list_entries(
     legal_basis: str | None = None,
     event_type: str | None = None,
     outcome: str | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**62)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     format: Literal["json", "csv"] = "json",
 ) -> LogPage | Response:
@@ -164,7 +164,7 @@ def entry_proof(
     principal: OfficerDep,
     session: SessionDep,
     container: ContainerDep,
-    tree_size: Annotated[int | None, Query(ge=1)] = None,
+    tree_size: Annotated[int | None, Query(ge=1, le=2**62)] = None,
 ) -> InclusionProofPublic:
     """Inclusion proof of a visible entry against the latest (or a given) signed checkpoint."""
     visible_entry(session, principal, index)
@@ -216,8 +216,8 @@ def consistency(
     principal: AuditorDep,
     session: SessionDep,
     container: ContainerDep,
-    old_size: Annotated[int, Query(ge=0)],
-    new_size: Annotated[int, Query(ge=1)],
+    old_size: Annotated[int, Query(ge=0, le=2**62)],
+    new_size: Annotated[int, Query(ge=1, le=2**62)],
 ) -> ConsistencyProofPublic:
     """Proof that the log of ``new_size`` entries extends the one of ``old_size``."""
     head = container.log.latest(session)

@@ -53,7 +53,7 @@ class PersonSearch(BaseModel):
     event_type: str | None = None
     since: datetime | None = None
     until: datetime | None = None
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=2**62)
     limit: int = Field(default=50, ge=1, le=500)
 
 

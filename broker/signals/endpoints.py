@@ -71,7 +71,7 @@ def list_signals(
     principal: ProfessionalDep,
     session: SessionDep,
     container: ContainerDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**62)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> SignalList:
     """The organisation's own signals."""
