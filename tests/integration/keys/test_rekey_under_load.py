@@ -68,7 +68,9 @@ def test_lookups_never_miss_while_rekeying(clean: Container) -> None:
     assert asker.errors == [] and asker.misses == []
     # Lookups really ran during re-keying, not only before or after it.
     assert len(set(lookups_at_batch)) > 1, lookups_at_batch
-    assert rows == SIGNALS * 3 and batches == len(lookups_at_batch)
+    # Every row moved at least once (a row touched by two passes under load counts twice);
+    # that each one ended on the new version is checked below.
+    assert rows >= SIGNALS * 3 and batches == len(lookups_at_batch)
     assert retire_unused(clean) == ((old,), {})
     with Session(clean.engine) as session:
         assert set(session.exec(select(SignalPerson.key_version)).all()) == {new}
