@@ -114,7 +114,7 @@ def _copy(cursor: Any, table: str, columns: str, rows: list[tuple[Any, ...]]) ->
 
 
 class Asker(threading.Thread):
-    """Keeps asking for the known persons; counts lookups, misses and latency."""
+    """Keeps asking for the known persons; counts lookups, misses, errors and latency."""
 
     def __init__(self, container: Container, ys: list[bytes], *, pause: float) -> None:
         super().__init__(name="asker", daemon=True)
@@ -122,20 +122,31 @@ class Asker(threading.Thread):
         self._ys = [MatchingPseudonym(y) for y in ys]
         self._pause = pause
         self._halt = threading.Event()
+        self.asked_at: list[float] = []
         self.latencies: list[float] = []
         self.misses = 0
+        self.errors: list[str] = []
 
     def run(self) -> None:
         while not self._halt.is_set():
             started = time.perf_counter()
-            with unit_of_work(self._container.engine) as session:
-                found = find_involvements(
-                    session, self._container, self._ys, now=self._container.clock.now()
-                )
+            try:
+                with unit_of_work(self._container.engine) as session:
+                    found = find_involvements(
+                        session, self._container, self._ys, now=self._container.clock.now()
+                    )
+            except Exception as exc:  # a failed lookup is a finding, not the end of the run
+                self.errors.append(type(exc).__name__)
+                continue
+            self.asked_at.append(started)
             self.latencies.append(time.perf_counter() - started)
             direct = {inv.person for inv in found if not inv.via_family}
             self.misses += len(self._ys) - len(direct)
             self._halt.wait(self._pause)
+
+    def during(self, start: float, end: float) -> int:
+        """Lookups that started between start and end (perf_counter seconds)."""
+        return sum(start <= at <= end for at in self.asked_at)
 
     def stop(self) -> None:
         self._halt.set()
@@ -199,7 +210,7 @@ def run(container: Container, args: argparse.Namespace) -> None:
     _say(f"filling {args.signals:,} signals")
     known = fill(container, args.signals, persons=args.persons, probes=args.probes)
     filled = time.perf_counter() - started
-    _say(f"filled in {filled:.1f} s")
+    _say(f"filled in {filled:.1f} s; rotating and re-keying")
     _check_aad(container)
     old = container.keystore.active_version
     asker = Asker(container, known, pause=args.pause)
@@ -211,18 +222,43 @@ def run(container: Container, args: argparse.Namespace) -> None:
     report = rekey_all(
         container, batch_size=args.batch_size, progress=batches.append, settle=timedelta(0)
     )
-    total = time.perf_counter() - started
-    _say(f"re-keyed in {total:.1f} s")
+    ended = time.perf_counter()
+    _say(f"re-keyed and retired in {ended - started:.1f} s")
     time.sleep(0.5)  # and after it
     asker.stop()
     versions = count_versions(container.engine)
     assert versions == {new: args.signals * args.persons}, versions
     assert old in report.retired, report
-    _print_table(
-        args, filled=filled, total=total, rows=report.rows, batches=len(batches), asker=asker
+    figures = {
+        "signals / persons": f"{args.signals:,} / {args.signals * args.persons:,}",
+        "fill (COPY, real crypto)": f"{filled:.1f} s",
+        "batch size / batches": f"{args.batch_size:,} / {len(batches)}",
+        "rows re-keyed (persons + signals)": f"{report.rows:,}",
+        "re-key and retire, total": f"{ended - started:.1f} s",
+        "throughput": f"{report.rows / (ended - started):,.0f} rows/s "
+        f"({args.signals / (ended - started):,.0f} signals/s)",
+        f"lookups of {args.probes} persons: all / during re-keying": (
+            f"{len(asker.latencies):,} / {asker.during(started, ended):,}"
+        ),
+        "lookup latency p50 / p99 / max": _latency(asker.latencies),
+        "missed lookups / failed lookups": f"{asker.misses} / {len(asker.errors)}"
+        + (f" ({', '.join(sorted(set(asker.errors)))})" if asker.errors else ""),
+    }
+    python = platform.python_version()
+    print(f"\nmachine: {platform.machine()}, {os.cpu_count()} cores, Python {python}")
+    print("| what | figure |\n|---|---|")
+    for what, figure in figures.items():
+        print(f"| {what} | {figure} |")
+    if asker.misses or asker.errors:
+        raise SystemExit(f"{asker.misses} missed and {len(asker.errors)} failed lookups")
+
+
+def _latency(latencies: list[float]) -> str:
+    ordered = sorted(latencies)
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    return (
+        f"{statistics.median(ordered) * 1000:.1f} / {p99 * 1000:.1f} / {ordered[-1] * 1000:.1f} ms"
     )
-    if asker.misses:
-        raise SystemExit(f"{asker.misses} missed lookups")
 
 
 def _say(message: str) -> None:
@@ -234,34 +270,6 @@ def _check_aad(container: Container) -> None:
     with Session(container.engine) as session:
         row = session.exec(select(SignalPerson).limit(1)).one()
         container.fields.decrypt(row.y_enc, aad=person_aad(row))
-
-
-def _print_table(
-    args: argparse.Namespace,
-    *,
-    filled: float,
-    total: float,
-    rows: int,
-    batches: int,
-    asker: Asker,
-) -> None:
-    latencies = sorted(asker.latencies)
-    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] if latencies else 0.0
-    python = platform.python_version()
-    print(f"\nmachine: {platform.machine()}, {os.cpu_count()} cores, Python {python}")
-    print("| what | figure |\n|---|---|")
-    print(f"| signals / persons | {args.signals:,} / {args.signals * args.persons:,} |")
-    print(f"| fill (COPY, real crypto) | {filled:.1f} s |")
-    print(f"| batch size / batches | {args.batch_size:,} / {batches} |")
-    print(f"| rows re-keyed (persons + signals) | {rows:,} |")
-    print(f"| re-key and retire, total | {total:.1f} s |")
-    print(f"| throughput | {rows / total:,.0f} rows/s ({args.signals / total:,.0f} signals/s) |")
-    print(f"| lookups during the run | {len(latencies):,} x {args.probes} persons |")
-    print(
-        f"| lookup latency p50 / p99 / max | {statistics.median(latencies) * 1000:.1f} / "
-        f"{p99 * 1000:.1f} / {latencies[-1] * 1000:.1f} ms |"
-    )
-    print(f"| missed lookups | {asker.misses} |")
 
 
 if __name__ == "__main__":

@@ -57,12 +57,23 @@ _PG_SIGNALS = """
 """
 
 
-def update_persons(session: Session, rows: Sequence[PersonUpdate], *, version: int) -> None:
-    """Write re-keyed person rows, skipping any whose version changed since they were read."""
+_BATCH_SETTINGS = (
+    ("synchronous_commit", "off"),
+    ("enable_hashjoin", "off"),
+    ("enable_mergejoin", "off"),
+    ("max_parallel_workers_per_gather", "0"),
+)
+
+
+def update_persons(session: Session, rows: Sequence[PersonUpdate], *, version: int) -> int:
+    """Write re-keyed person rows, skipping any whose version changed since they were read.
+
+    Returns the number of rows written.
+    """
     if not rows:
-        return
+        return 0
     if is_postgres(session):
-        _execute_binary(
+        return _execute_binary(
             session,
             _PG_PERSONS,
             {
@@ -74,7 +85,6 @@ def update_persons(session: Session, rows: Sequence[PersonUpdate], *, version: i
                 "ys": [r.y_enc for r in rows],
             },
         )
-        return
     table = metadata.tables["signal_person"]
     statement = (
         update(table)
@@ -87,7 +97,7 @@ def update_persons(session: Session, rows: Sequence[PersonUpdate], *, version: i
         )
         .values(index_token=bindparam("b_token"), y_enc=bindparam("b_y"), key_version=version)
     )
-    session.connection().execute(
+    result = session.connection().execute(
         statement,
         [
             {
@@ -100,14 +110,18 @@ def update_persons(session: Session, rows: Sequence[PersonUpdate], *, version: i
             for r in rows
         ],
     )
+    return int(result.rowcount)
 
 
-def update_signals(session: Session, rows: Sequence[SignalUpdate]) -> None:
-    """Write re-encrypted signal fields, skipping any payload replaced since it was read."""
+def update_signals(session: Session, rows: Sequence[SignalUpdate]) -> int:
+    """Write re-encrypted signal fields, skipping any payload replaced since it was read.
+
+    Returns the number of rows written.
+    """
     if not rows:
-        return
+        return 0
     if is_postgres(session):
-        _execute_binary(
+        return _execute_binary(
             session,
             _PG_SIGNALS,
             {
@@ -118,7 +132,6 @@ def update_signals(session: Session, rows: Sequence[SignalUpdate]) -> None:
                 "prefix_bytes": NONCE_PREFIX_BYTES,
             },
         )
-        return
     table = metadata.tables["signal"]
     statement = (
         update(table)
@@ -130,7 +143,7 @@ def update_signals(session: Session, rows: Sequence[SignalUpdate]) -> None:
         )
         .values(payload_enc=bindparam("b_payload"), contact_enc=bindparam("b_contact"))
     )
-    session.connection().execute(
+    result = session.connection().execute(
         statement,
         [
             {
@@ -142,6 +155,7 @@ def update_signals(session: Session, rows: Sequence[SignalUpdate]) -> None:
             for r in rows
         ],
     )
+    return int(result.rowcount)
 
 
 def tune_batch(session: Session) -> None:
@@ -149,23 +163,25 @@ def tune_batch(session: Session) -> None:
 
     Its commit does not wait for the WAL flush: a batch lost in a crash is simply done
     again, and the retirement that follows commits synchronously, flushing every earlier
-    commit with it. A batch touches a few thousand rows of millions, so every join probes a
-    primary key rather than hashing or sorting a whole table (the planner's choice already
-    at 200,000 rows, which made every batch cost as much as the table).
+    commit with it. A batch touches a few thousand rows of millions, so it must never scan,
+    hash or sort a whole table: the planner did all three (a parallel sequential scan
+    instead of the page range, hash joins from 200,000 rows), making each batch cost as
+    much as the table.
     """
     if is_postgres(session):
         connection = session.connection()
-        for setting in ("synchronous_commit", "enable_hashjoin", "enable_mergejoin"):
-            connection.exec_driver_sql(f"SET LOCAL {setting} = off")
+        for setting, value in _BATCH_SETTINGS:
+            connection.exec_driver_sql(f"SET LOCAL {setting} = {value}")
 
 
-def _execute_binary(session: Session, sql: str, params: dict[str, Any]) -> None:
+def _execute_binary(session: Session, sql: str, params: dict[str, Any]) -> int:
     # psycopg directly, on the session's own connection and transaction: SQLAlchemy cannot
     # ask for binary parameters (the %(name)b placeholders).
     driver = session.connection().connection.driver_connection
     assert driver is not None
     with driver.cursor() as cursor:
         cursor.execute(sql, params)
+        return int(cursor.rowcount)
 
 
 def is_postgres(session: Session) -> bool:

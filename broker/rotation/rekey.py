@@ -86,10 +86,11 @@ def plan_batch(session: Session, container: Container, *, batch_size: int, start
     return Batch(active, persons, list(signals.values()), following)
 
 
-def write_batch(session: Session, batch: Batch) -> None:
-    """Write a planned batch; rows changed by anyone since it was read are left alone."""
-    update_persons(session, batch.persons, version=batch.version)
-    update_signals(session, batch.signals)
+def write_batch(session: Session, batch: Batch) -> int:
+    """Write a planned batch and return the rows written; rows changed since read are skipped."""
+    return update_persons(session, batch.persons, version=batch.version) + update_signals(
+        session, batch.signals
+    )
 
 
 def _stale_persons(stale: Sequence[int], *extra: Any) -> Any:
@@ -141,7 +142,7 @@ def sweep_signals(
 ) -> tuple[int, str | None]:
     """Re-encrypt signals not reached through their persons, in id order after ``after``.
 
-    Returns the rows changed and the id to continue after (None at the end).
+    Returns the rows written and the id to continue after (None at the end).
     """
     header = field_header(container.keystore.active_version)
     rows = session.exec(
@@ -150,8 +151,8 @@ def sweep_signals(
         .order_by(col(Signal.id))
         .limit(batch_size)
     ).all()
-    update_signals(session, [_reencrypted_signal(container, *row) for row in rows])
-    return len(rows), (rows[-1][0] if len(rows) == batch_size else None)
+    written = update_signals(session, [_reencrypted_signal(container, *row) for row in rows])
+    return written, (rows[-1][0] if len(rows) == batch_size else None)
 
 
 def _rekeyed_person(

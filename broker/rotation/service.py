@@ -106,6 +106,8 @@ def rekey_stored(
 
     def done(rows: int) -> None:
         nonlocal total, batches
+        if not rows:
+            return
         total, batches = total + rows, batches + 1
         if progress is not None:
             progress(Progress(batch=batches, rows=rows, total=total))
@@ -119,8 +121,7 @@ def rekey_stored(
         with unit_of_work(container.engine) as session:
             tune_batch(session)
             rows, after = sweep_signals(session, container, batch_size=batch_size, after=after)
-        if rows:
-            done(rows)
+        done(rows)
     if stale:
         details = {"version": container.keystore.active_version, "rows": total}
         with transaction(container.engine, container.log) as session:
@@ -156,8 +157,7 @@ def _rekey_pass(container: Container, *, batch_size: int, done: Callable[[int], 
 def _write(container: Container, batch: Batch) -> int:
     with unit_of_work(container.engine) as session:
         tune_batch(session)
-        write_batch(session, batch)
-    return batch.rows
+        return write_batch(session, batch)
 
 
 def _wait_until_settled(
