@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 
 from keys import oprf
+from keys.errors import KeyVersionError
 from keys.identifiers import PersonIdentifier, canonical_bytes
 from keys.keystore import Keystore
 from keys.types import IndexToken, LogPseudonym, MatchingPseudonym, ReleasePseudonym
@@ -42,9 +43,15 @@ class Pseudonymiser:
 
     def lookup_tokens(self, y: MatchingPseudonym) -> dict[int, IndexToken]:
         """Return one index token per live version, so lookups find rows not yet re-keyed."""
-        return {
-            number: self.index_token(y, version=number) for number in self._keystore.live_versions
-        }
+        tokens: dict[int, IndexToken] = {}
+        for number in self._keystore.live_versions:
+            try:
+                tokens[number] = self.index_token(y, version=number)
+            except KeyVersionError:
+                # Retired by a reload between listing and deriving: nothing is stored under
+                # it any more (retirement waits for that), so it is safe to skip.
+                continue
+        return tokens
 
     def release_pseudonym(self, y: MatchingPseudonym, *, recipient: str) -> ReleasePseudonym:
         """Return the pseudonym under which one recipient organisation sees this person."""

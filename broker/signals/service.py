@@ -94,14 +94,16 @@ def prepare_signal(
     )
     persons: list[SignalPerson] = []
     ys: list[MatchingPseudonym] = []
+    # One read: a reload between two reads could file a token under another version.
+    version = container.keystore.active_version
     for position, entry in enumerate(item.persons):
         y = entry.person.pseudonym(container.pseudonymiser)
         row = SignalPerson(
             signal_id=signal_id,
             position=position,
             role=entry.role.value,
-            index_token=container.pseudonymiser.index_token(y),
-            key_version=container.keystore.active_version,
+            index_token=container.pseudonymiser.index_token(y, version=version),
+            key_version=version,
             y_enc=b"",
         )
         row.y_enc = fields.encrypt(y, aad=person_aad(row))
