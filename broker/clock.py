@@ -6,6 +6,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 
+def as_utc(moment: datetime) -> datetime:
+    """A stored time as UTC-aware: SQLite hands back naive datetimes, all stored in UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 class Clock(Protocol):
     """Source of the current time (UTC, timezone-aware)."""
 

@@ -54,7 +54,7 @@ class PersonRef(BaseModel):
     @field_validator("oprf_output")
     @classmethod
     def _check_oprf(cls, value: str | None) -> str | None:
-        if value is not None and len(_decode(value)) != 32:
+        if value is not None and len(decode_b64url(value)) != 32:
             raise ValueError("oprf_output must be 32 bytes, base64url-encoded")
         return value
 
@@ -77,7 +77,7 @@ class PersonRef(BaseModel):
     def pseudonym(self, pseudonymiser: Pseudonymiser) -> MatchingPseudonym:
         """The matching pseudonym y of this person."""
         if self.oprf_output is not None:
-            return MatchingPseudonym(_decode(self.oprf_output))
+            return MatchingPseudonym(decode_b64url(self.oprf_output))
         try:
             if self.bsn is not None:
                 return pseudonymiser.matching_pseudonym(BsnIdentifier(self.bsn))
@@ -89,7 +89,8 @@ class PersonRef(BaseModel):
             raise InvalidRequest("A person's identifier is not valid.") from exc
 
 
-def _decode(value: str) -> bytes:
+def decode_b64url(value: str) -> bytes:
+    """Base64url without padding, as the API uses it; ValueError when malformed."""
     try:
         return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
     except (binascii.Error, ValueError) as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+from broker.clock import as_utc
 from consent.models import Consent
 
 
@@ -74,7 +75,7 @@ def why_not_covered(
         return "consent was refused"
     if consent.withdrawn_at is not None and consent.withdrawn_at <= at:
         return "the consent was withdrawn"
-    if not _aware(consent.valid_from) <= at < _aware(consent.valid_until):
+    if not as_utc(consent.valid_from) <= at < as_utc(consent.valid_until):
         return "the consent is not valid at this time"
     if (
         recipient_org not in consent.recipient_orgs
@@ -86,10 +87,3 @@ def why_not_covered(
     if category not in consent.categories:
         return "the consent does not cover this data category"
     return None
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; every stored time is UTC.
-    from datetime import UTC
-
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from broker.alerts.service import raise_alert
 from broker.auth.principal import Principal
+from broker.clock import as_utc
 from broker.container import Container
 from broker.disclosure_log.events import EventType, LogEvent
 from broker.disclosure_log.search import require_reviewer
@@ -124,7 +125,7 @@ def describe(container: Container, override: Override, *, now: datetime) -> dict
         "justification": statement,
         "created_at": override.created_at,
         "deadline": override.deadline,
-        "overdue": override.status == "pending" and _aware(override.deadline) < now,
+        "overdue": override.status == "pending" and as_utc(override.deadline) < now,
         "status": override.status,
         "escalated_at": override.escalated_at,
         "review": {
@@ -170,7 +171,7 @@ def review_override(
             legal_basis="serious_danger",
             basis_ref=override.id,
             parties=(override.requester_org, *override.source_orgs),
-            details={"overdue": _aware(override.deadline) < now},
+            details={"overdue": as_utc(override.deadline) < now},
         ),
     )
     return override
@@ -231,9 +232,3 @@ def escalate_overdue(session: Session, container: Container) -> int:
             ),
         )
     return len(overdue)
-
-
-def _aware(moment: datetime) -> datetime:
-    from datetime import UTC
-
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -15,6 +15,7 @@ from broker.disclosure_log.service import record
 from broker.errors import InvalidRequest
 from broker.hits.schemas import HitAnswer, HitQuery
 from broker.hits.service import find_hits
+from broker.persons import decode_b64url
 from broker.types import Role
 from keys import InvalidElement
 
@@ -40,7 +41,7 @@ def _b64(data: bytes) -> str:
 
 def _unb64(text: str) -> bytes:
     try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        return decode_b64url(text)
     except ValueError as exc:
         raise InvalidRequest("An element is not base64url.") from exc
 

@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from sqlmodel import col, select
 
+from broker.clock import as_utc
 from broker.container import Container
 from broker.db import unit_of_work
 from broker.disclosure_log.events import EventType, LogEvent
@@ -218,7 +219,7 @@ def _attempt(
 def _payload(item: _Claimed) -> bytes:
     envelope = {
         "type": f"notification.{item.kind}",
-        "timestamp": _aware(item.created_at).isoformat(),
+        "timestamp": as_utc(item.created_at).isoformat(),
         "data": json.loads(item.body),
     }
     return json.dumps(envelope, sort_keys=True, ensure_ascii=False).encode("utf-8")
@@ -247,7 +248,7 @@ def _apply(row: Notification, attempt: _Attempt) -> str:
     if attempt.is_delivered:
         row.webhook_delivered_at, row.webhook_next_at = attempt.at, None
         return "delivered"
-    deadline = _aware(row.created_at) + RETRY_WINDOW
+    deadline = as_utc(row.created_at) + RETRY_WINDOW
     if attempt.at >= deadline:
         row.webhook_given_up_at, row.webhook_next_at = attempt.at, None
         logger.warning(
@@ -272,10 +273,5 @@ def _event(row: Notification, attempt: _Attempt, outcome: str) -> LogEvent:
         "error": attempt.error,
     }
     if row.webhook_next_at is not None:
-        details["next_at"] = _aware(row.webhook_next_at).isoformat()
+        details["next_at"] = as_utc(row.webhook_next_at).isoformat()
     return LogEvent.system(EventType.NOTIFICATION, outcome, parties=(row.org_id,), details=details)
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; every stored time is UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

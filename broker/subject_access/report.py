@@ -15,6 +15,7 @@ from typing import Any
 from sqlmodel import Session
 
 from broker.auth.principal import Principal
+from broker.clock import as_utc
 from broker.container import Container
 from broker.disclosure_log.events import EventType
 from broker.disclosure_log.models import LogEntry
@@ -66,7 +67,7 @@ class Scope:
 
     def covers(self, org_id: str, at: datetime) -> bool:
         """True when a signal of ``org_id`` registered ``at`` falls in this report."""
-        at = _aware(at)
+        at = as_utc(at)
         return (
             (self.org_id is None or org_id == self.org_id)
             and (self.since is None or at >= self.since)
@@ -114,7 +115,7 @@ class ReportBuilder:
             seen.add(signal.id)
             if self._signal_protected(signal):
                 continue
-            active = signal.withdrawn_at is None and _aware(signal.expires_at) > self._now
+            active = signal.withdrawn_at is None and as_utc(signal.expires_at) > self._now
             lines.append(
                 self._registration(signal.org_id, signal.category, signal.created_at, active)
             )
@@ -253,9 +254,5 @@ def _start_of(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def _month(moment: datetime) -> str:
-    return _aware(moment).strftime("%Y-%m")
+    return as_utc(moment).strftime("%Y-%m")
