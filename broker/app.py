@@ -56,12 +56,14 @@ def create_app(
         app.state.container = wiring
         runner = TaskRunner(wiring, default_tasks(wiring)) if run_tasks else None
         if runner is not None:
+            wiring.log.integrator.start()
             runner.start()
         try:
             yield
         finally:
             if runner is not None:
                 runner.stop()
+                wiring.log.integrator.stop()
             if container is None:
                 wiring.close()
 

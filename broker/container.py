@@ -85,6 +85,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
     )
     keystore = open_keystore(settings, clock=clock)
     log = DisclosureLog(
+        engine=engine,
         clock=clock,
         signer=KeystoreSigner(keystore, settings.log_origin),
         origin=settings.log_origin,

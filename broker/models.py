@@ -12,6 +12,7 @@ from broker.disclosure_log.models import (
     LogNode,
     LogParty,
     LogPerson,
+    LogQueue,
 )
 from broker.disclosures.models import Disclosure, DisclosureItem, Override, ProportionalityAnswers
 from broker.matches.models import Match, MatchNotice, MatchParty, Notification
@@ -37,6 +38,7 @@ __all__ = [
     "LogNode",
     "LogParty",
     "LogPerson",
+    "LogQueue",
     "Match",
     "MatchNotice",
     "MatchParty",

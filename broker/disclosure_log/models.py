@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, LargeBinary, Text
+from sqlalchemy import BigInteger, Column, Integer, LargeBinary, Text
 from sqlmodel import Field, SQLModel
 
 
@@ -72,3 +72,22 @@ class LogCheckpoint(SQLModel, table=True):
     root: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
     note: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime = Field(index=True)
+
+
+class LogQueue(SQLModel, table=True):
+    """An event committed with its request and not yet integrated into the tree.
+
+    ``body`` is the canonical entry body without its index, which the integrator assigns.
+    Rows live for a fraction of a second; ``broker log verify`` reports any that wait.
+    """
+
+    __tablename__ = "log_queue"
+
+    id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+        ),
+    )
+    queued_at: datetime
+    body: str = Field(sa_column=Column(Text, nullable=False))

@@ -7,13 +7,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func
+from sqlalchemy import Engine, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from broker.auth.principal import Principal
 from broker.disclosure_log.models import LogEntry, LogParty, LogPerson
+from broker.disclosure_log.sequencer import integrate_pending
 from broker.errors import Forbidden, NotFound
 from broker.types import Role
 
@@ -37,6 +38,13 @@ def require_reviewer(principal: Principal) -> None:
     """Only privacy officers read the log; professionals see none of it."""
     if not principal.has_role(Role.PRIVACY_OFFICER):
         raise Forbidden("Only privacy officers may read the disclosure log.")
+
+
+def _caught_up(session: Session) -> None:
+    """Integrate every committed event first, so a reader never misses a recent one."""
+    bind = session.get_bind()
+    if isinstance(bind, Engine):
+        integrate_pending(bind, wait=True)
 
 
 def _scoped(principal: Principal, query: SelectOfScalar[LogEntry]) -> SelectOfScalar[LogEntry]:
@@ -75,6 +83,7 @@ def search_entries(
 ) -> tuple[Sequence[LogEntry], int]:
     """One page of visible entries matching ``flt``, newest first, and the total."""
     require_reviewer(principal)
+    _caught_up(session)
     base = _filtered(_scoped(principal, select(LogEntry)), flt)
     total = session.exec(select(func.count()).select_from(base.subquery())).one()
     page = session.exec(base.order_by(col(LogEntry.index).desc()).offset(offset).limit(limit)).all()
@@ -84,6 +93,7 @@ def search_entries(
 def visible_entry(session: Session, principal: Principal, index: int) -> LogEntry:
     """One entry, when the officer may see it."""
     require_reviewer(principal)
+    _caught_up(session)
     entry = session.exec(
         _scoped(principal, select(LogEntry).where(col(LogEntry.index) == index))
     ).first()
@@ -97,6 +107,7 @@ def weekly_statistics(
 ) -> list[dict[str, object]]:
     """Counts per ISO week of event types, outcomes and legal bases."""
     require_reviewer(principal)
+    _caught_up(session)
     scoped = (
         _scoped(principal, select(LogEntry))
         .where(col(LogEntry.created_at) >= now - timedelta(weeks=weeks))

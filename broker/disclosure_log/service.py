@@ -9,31 +9,36 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Engine, event
 from sqlmodel import Session
 
 from broker.clock import Clock
 from broker.disclosure_log.events import LogEvent
 from broker.disclosure_log.models import LogCheckpoint, LogEntry
 from broker.disclosure_log.repository import LogRepository, NodeStore
+from broker.disclosure_log.sequencer import Integrator, enqueue, integrate_pending
 from broker.disclosure_log.signer import CheckpointSigner
 from broker.errors import NotFound
 from broker.ledger import (
     Checkpoint,
-    append_batch,
     canonical_json,
     consistency_proof,
     inclusion_proof,
-    leaf_hash,
     root,
     sign_checkpoint,
 )
 
 PENDING = "disclosure_log.pending"
+_WAKE_REGISTERED = "disclosure_log.wake_registered"
 
 
 def record(session: Session, event: LogEvent) -> None:
     """Queue ``event`` for the log; it is appended when the transaction commits."""
     session.info.setdefault(PENDING, []).append(event)
+
+
+def _forget_wake(session: Session) -> None:
+    session.info.pop(_WAKE_REGISTERED, None)
 
 
 def take_pending(session: Session) -> list[LogEvent]:
@@ -47,10 +52,12 @@ def b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def entry_body(index: int, event: LogEvent, *, at: datetime) -> dict[str, Any]:
-    """The canonical record of one event; its hash is the Merkle leaf."""
+def entry_body(event: LogEvent, *, at: datetime) -> dict[str, Any]:
+    """The canonical record of one event, without the index the integrator assigns.
+
+    With its ``index`` added, the canonical JSON of this record is the Merkle leaf data.
+    """
     return {
-        "index": index,
         "time": at.isoformat(),
         "event": event.event_type.value,
         "outcome": event.outcome,
@@ -80,55 +87,47 @@ class SignedHead:
 class DisclosureLog:
     """The append-only, Merkle-tree-backed log."""
 
-    def __init__(self, *, clock: Clock, signer: CheckpointSigner, origin: str) -> None:
+    def __init__(
+        self, *, engine: Engine, clock: Clock, signer: CheckpointSigner, origin: str
+    ) -> None:
+        self._engine = engine
         self._clock = clock
         self._signer = signer
         self._origin = origin
+        self.integrator = Integrator(engine)
 
-    def append(self, session: Session, events: Sequence[LogEvent]) -> list[int]:
-        """Append ``events`` in this transaction, under the head lock; return their indices."""
+    def append(self, session: Session, events: Sequence[LogEvent]) -> None:
+        """Queue ``events`` in this transaction; they reach the tree once it commits.
+
+        No lock is shared between requests here: the integrator gives the events their
+        indices in commit order of the queue (see ``broker.disclosure_log.sequencer``).
+        """
         if not events:
-            return []
-        repo, nodes = LogRepository(session), NodeStore(session)
-        # Write the transaction's own changes before the lock, so it guards only the log.
-        session.flush()
-        size = repo.reserve(len(events))
-        now = self._clock.now()
-        leaves: list[bytes] = []
-        entries: list[dict[str, Any]] = []
-        parties: list[dict[str, Any]] = []
-        persons: list[dict[str, Any]] = []
-        for offset, event in enumerate(events):
-            index = size + offset
-            body = canonical_json(entry_body(index, event, at=now))
-            leaves.append(leaf_hash(body))
-            entries.append(self._row(index, event, body=body, leaf=leaves[-1], at=now))
-            parties.extend({"entry_index": index, "org_id": org} for org in set(event.parties))
-            persons.extend({"entry_index": index, "pseudonym": p} for p in set(event.persons))
-        repo.add_entries(entries, parties=parties, persons=persons)
-        nodes.put(append_batch(size, leaf_hashes=leaves, read=nodes))
-        return list(range(size, size + len(events)))
+            return
+        at = self._clock.now()
+        enqueue(
+            session,
+            [
+                {"queued_at": at, "body": canonical_json(entry_body(item, at=at)).decode()}
+                for item in events
+            ],
+        )
+        if not session.info.get(_WAKE_REGISTERED):
+            session.info[_WAKE_REGISTERED] = True
+            event.listen(session, "after_commit", self._after_commit, once=True)
+            event.listen(session, "after_rollback", _forget_wake, once=True)
 
-    @staticmethod
-    def _row(
-        index: int, event: LogEvent, *, body: bytes, leaf: bytes, at: datetime
-    ) -> dict[str, Any]:
-        return {
-            "index": index,
-            "created_at": at,
-            "event_type": event.event_type.value,
-            "outcome": event.outcome,
-            "org_id": event.org_id,
-            "user_id": event.user_id,
-            "purpose": event.purpose,
-            "legal_basis": event.legal_basis,
-            "body": body.decode("utf-8"),
-            "leaf_hash": leaf,
-            "redacted_at": None,
-        }
+    def _after_commit(self, session: Session) -> None:
+        if session.info.pop(_WAKE_REGISTERED, None):
+            self.integrator.committed()
+
+    def catch_up(self) -> None:
+        """Integrate every committed event before reading the tree."""
+        integrate_pending(self._engine, wait=True)
 
     def checkpoint(self, session: Session) -> SignedHead:
         """Sign the current tree head (or return the existing checkpoint at this size)."""
+        self.catch_up()
         repo = LogRepository(session)
         size = repo.size()
         existing = repo.checkpoint(size)
@@ -150,6 +149,7 @@ class DisclosureLog:
 
     def latest(self, session: Session) -> SignedHead:
         """The newest checkpoint, signing one when the log has grown since."""
+        self.catch_up()
         repo = LogRepository(session)
         latest = repo.latest_checkpoint()
         if latest is None or latest.size < repo.size():

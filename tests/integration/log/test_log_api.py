@@ -162,6 +162,7 @@ def seeded(client: TestClient, clean: Container) -> Seeded:
     now = clean.clock.now()
     # 6: written three weeks ago, through a log whose clock stands still there.
     past = DisclosureLog(
+        engine=clean.engine,
         clock=FrozenClock(now - OLD_ENTRY_AGE),
         signer=KeystoreSigner(clean.keystore, clean.settings.log_origin),
         origin=clean.settings.log_origin,

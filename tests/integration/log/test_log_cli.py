@@ -116,6 +116,7 @@ def test_redact_applies_retention_and_logs_the_purge(
 ) -> None:
     monkeypatch.setenv("BROKER_LOG_RETENTION_DAYS", "7")
     past = DisclosureLog(
+        engine=cli.engine,
         clock=FrozenClock(cli.clock.now() - timedelta(days=10)),
         signer=KeystoreSigner(cli.keystore, cli.settings.log_origin),
         origin=cli.settings.log_origin,
