@@ -12,13 +12,17 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlalchemy import Insert, insert
+from sqlalchemy import select as sa_select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, SQLModel
 
 from broker.container import Container
 from broker.disclosure_log.events import EventType, LogEvent
+from broker.disclosure_log.repository import table_of
 from broker.disclosure_log.service import record
 from broker.matches.directory import Directory
 from broker.matches.models import Match, MatchNotice, MatchParty, Notification
@@ -98,6 +102,53 @@ class Actor:
     hidden: bool
 
 
+@dataclass(frozen=True)
+class Sighting:
+    """One occasion on which an actor met persons: a hit query, or one registered signal."""
+
+    actor: Actor
+    ys: Sequence[MatchingPseudonym]
+    involvements: Sequence[Involvement]
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What recording one sighting produced: notifications queued and events for the log."""
+
+    sent: int
+    events: tuple[LogEvent, ...]
+
+
+# Rows per multi-row INSERT: well under the bound-parameter limits of SQLite and PostgreSQL.
+_ROWS_PER_INSERT = 1000
+# Person keys per SELECT ... IN: a bulk registration can match many thousands of persons.
+_KEYS_PER_SELECT = 1000
+
+# (day, recipient, counterpart, person_key): the key of ``match_notice``.
+NoticeKey = tuple[date, str, str, str]
+
+
+@dataclass(frozen=True)
+class _Pairing:
+    """An involvement of another organisation than the actor's, with the person's log key."""
+
+    actor: Actor
+    inv: Involvement
+    y: MatchingPseudonym
+    key: str
+
+    @property
+    def source(self) -> str:
+        return self.inv.signal.org_id
+
+    def notices(self, day: date) -> list[NoticeKey]:
+        """Who is told of whom: the source always, the actor unless the source is hidden."""
+        told = [(day, self.source, self.actor.org_id, self.key)]
+        if not self.inv.is_hidden:
+            told.append((day, self.actor.org_id, self.source, self.key))
+        return told
+
+
 def notify_matches(
     session: Session,
     container: Container,
@@ -108,59 +159,70 @@ def notify_matches(
     cause: str,
 ) -> int:
     """Record matches and queue notifications (deduplicated per pair, person and day)."""
+    (recorded,) = record_matches(
+        session, container, [Sighting(actor, ys, involvements)], cause=cause
+    )
+    for event in recorded.events:
+        record(session, event)
+    return recorded.sent
+
+
+def record_matches(
+    session: Session, container: Container, sightings: Sequence[Sighting], *, cause: str
+) -> list[Recorded]:
+    """Record the matches of several sightings at once; the caller logs the events.
+
+    Set-based, a handful of statements whatever the number of involvements: match rows,
+    parties, notices and notifications are each written in one statement, and the
+    ON CONFLICT forms keep concurrent brokers recording the same match from failing.
+    The result, per sighting, equals recording the sightings one by one in order: a
+    notice key wanted twice goes to its first claimant, and the events come in the same
+    order (per involvement: its notifications, then its match).
+    """
     now = container.clock.now()
+    day = now.date()
+    plans = [_pairings(container, sighting) for sighting in sightings]
+    pairings = [pairing for plan in plans for pairing in plan]
+    if not pairings:
+        return [Recorded(sent=0, events=()) for _ in sightings]
+    match_ids = _match_ids(session, {p.key for p in pairings}, now=now)
+    _join(session, pairings, match_ids, now=now)
+    fresh = _claim_notices(session, [n for p in pairings for n in p.notices(day)])
     directory = Directory(session)
-    sent = 0
-    for inv in involvements:
-        source = inv.signal.org_id
-        if source == actor.org_id:
+    rows: list[dict[str, Any]] = []
+    results: list[Recorded] = []
+    for plan in plans:
+        events: list[LogEvent] = []
+        sent = 0
+        for pairing in plan:
+            match_id = match_ids[pairing.key]
+            for notice in pairing.notices(day):
+                if notice not in fresh:
+                    continue
+                fresh.discard(notice)  # a key wanted twice in this call is told once
+                body = _match_body(
+                    container, directory, pairing, match_id, recipient=notice[1], cause=cause
+                )
+                rows.append(_notification_row(notice[1], "match", body, now=now))
+                events.append(_queued(rows[-1]))
+                sent += 1
+            events.append(_matched(pairing, match_id, cause=cause))
+        results.append(Recorded(sent=sent, events=tuple(events)))
+    _insert_all(session, insert(table_of(Notification)), rows)
+    return results
+
+
+def _pairings(container: Container, sighting: Sighting) -> list[_Pairing]:
+    keys: dict[int, str] = {}
+    pairings: list[_Pairing] = []
+    for inv in sighting.involvements:
+        if inv.signal.org_id == sighting.actor.org_id:
             continue
-        key = container.pseudonymiser.log_pseudonym(ys[inv.person])
-        match = _match(session, key, now=now)
-        _join(session, match, actor.org_id, hidden=actor.hidden, now=now)
-        _join(session, match, source, hidden=inv.is_hidden, now=now)
-        about_actor = _counterpart(directory, container, actor.org_id, actor.desk, actor.hidden)
-        if _first_today(session, source, actor.org_id, key, now=now):
-            _queue(
-                session,
-                container,
-                directory,
-                source,
-                ys[inv.person],
-                match,
-                about_actor,
-                inv,
-                cause,
-                now,
-            )
-            sent += 1
-        if not inv.is_hidden and _first_today(session, actor.org_id, source, key, now=now):
-            about_source = _counterpart(directory, container, source, inv.signal.desk_id, False)
-            _queue(
-                session,
-                container,
-                directory,
-                actor.org_id,
-                ys[inv.person],
-                match,
-                about_source,
-                inv,
-                cause,
-                now,
-            )
-            sent += 1
-        parties = (source,) if inv.is_hidden else (actor.org_id, source)
-        record(
-            session,
-            LogEvent.system(
-                EventType.MATCH,
-                "matched",
-                persons=(key,),
-                parties=parties,
-                details={"match_id": match.id, "cause": cause, "family": inv.via_family},
-            ),
-        )
-    return sent
+        y = sighting.ys[inv.person]
+        if inv.person not in keys:
+            keys[inv.person] = container.pseudonymiser.log_pseudonym(y)
+        pairings.append(_Pairing(sighting.actor, inv, y, keys[inv.person]))
+    return pairings
 
 
 def _counterpart(
@@ -173,63 +235,130 @@ def _counterpart(
     return {"organisation": directory.describe(org_id), "contact": directory.contact(org_id, desk)}
 
 
-def _match(session: Session, person_key: str, *, now: datetime) -> Match:
-    match = session.exec(select(Match).where(Match.person_key == person_key)).first()
-    if match is None:
-        match = Match(id=uuid.uuid4().hex, person_key=person_key, created_at=now)
-        session.add(match)
-        session.flush()
-    return match
+def _upsert(session: Session, model: type[SQLModel]) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT into the model's table that can take an ON CONFLICT clause on this database."""
+    table = table_of(model)
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
 
 
-def _join(session: Session, match: Match, org_id: str, *, hidden: bool, now: datetime) -> None:
-    party = session.get(MatchParty, (match.id, org_id))
-    if party is None:
-        session.add(MatchParty(match_id=match.id, org_id=org_id, hidden=hidden, joined_at=now))
-    elif hidden and not party.hidden:
-        party.hidden = True
-        session.add(party)
+def _insert_all(session: Session, stmt: Insert, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert ``rows`` with multi-row VALUES, at most ``_ROWS_PER_INSERT`` per statement.
+
+    Given a list of parameters, a statement without RETURNING goes to the driver's
+    executemany, which runs it once per row; ``values`` renders the rows into one statement.
+    """
+    for start in range(0, len(rows), _ROWS_PER_INSERT):
+        session.execute(stmt.values(list(rows[start : start + _ROWS_PER_INSERT])))
 
 
-def _first_today(
-    session: Session, recipient: str, counterpart: str, key: str, *, now: datetime
-) -> bool:
-    notice_key = (now.date(), recipient, counterpart, key)
-    if session.get(MatchNotice, notice_key) is not None:
-        return False
-    session.add(
-        MatchNotice(day=now.date(), recipient=recipient, counterpart=counterpart, person_key=key)
+def _match_ids(session: Session, keys: set[str], *, now: datetime) -> dict[str, str]:
+    """The match id of each person key, creating the missing matches."""
+    match = table_of(Match)
+    wanted = sorted(keys)  # one order for every broker, so inserts cannot deadlock
+
+    def existing(among: list[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for start in range(0, len(among), _KEYS_PER_SELECT):
+            chunk = among[start : start + _KEYS_PER_SELECT]
+            rows = session.execute(
+                sa_select(match.c.person_key, match.c.id).where(match.c.person_key.in_(chunk))
+            )
+            found.update({key: match_id for key, match_id in rows})
+        return found
+
+    ids = existing(wanted)
+    missing = [key for key in wanted if key not in ids]
+    if missing:
+        # Another broker may insert the same key meanwhile: its row wins, and is read after.
+        stmt = _upsert(session, Match).on_conflict_do_nothing(index_elements=[match.c.person_key])
+        created = session.execute(
+            stmt.returning(match.c.person_key, match.c.id),
+            [{"id": uuid.uuid4().hex, "person_key": key, "created_at": now} for key in missing],
+        )
+        ids.update({key: match_id for key, match_id in created})
+        if len(ids) < len(wanted):
+            ids.update(existing([key for key in missing if key not in ids]))
+    return ids
+
+
+def _join(
+    session: Session, pairings: Sequence[_Pairing], match_ids: dict[str, str], *, now: datetime
+) -> None:
+    """Add actor and source to each match; a party once hidden stays hidden."""
+    hidden: dict[tuple[str, str], bool] = {}
+    for p in pairings:
+        for org_id, is_hidden in ((p.actor.org_id, p.actor.hidden), (p.source, p.inv.is_hidden)):
+            party = (match_ids[p.key], org_id)
+            hidden[party] = hidden.get(party, False) or is_hidden
+    table = table_of(MatchParty)
+    stmt = _upsert(session, MatchParty)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[table.c.match_id, table.c.org_id],
+        set_={"hidden": table.c.hidden | stmt.excluded.hidden},
+        # Rewrite only a row that changes (PostgreSQL still locks the others it meets).
+        where=stmt.excluded.hidden & ~table.c.hidden,
     )
-    session.flush()
-    return True
+    rows = [
+        {"match_id": match_id, "org_id": org_id, "hidden": is_hidden, "joined_at": now}
+        for (match_id, org_id), is_hidden in sorted(hidden.items())
+    ]
+    _insert_all(session, stmt, rows)
 
 
-def _queue(
-    session: Session,
+def _claim_notices(session: Session, notices: Sequence[NoticeKey]) -> set[NoticeKey]:
+    """Insert the notices not yet given today; return those this call inserted."""
+    table = table_of(MatchNotice)
+    columns = (table.c.day, table.c.recipient, table.c.counterpart, table.c.person_key)
+    stmt = _upsert(session, MatchNotice).on_conflict_do_nothing().returning(*columns)
+    rows = [
+        {"day": day, "recipient": recipient, "counterpart": counterpart, "person_key": key}
+        for day, recipient, counterpart, key in sorted(set(notices))
+    ]
+    inserted = session.execute(stmt, rows)
+    return {(day, recipient, counterpart, key) for day, recipient, counterpart, key in inserted}
+
+
+def _match_body(
     container: Container,
     directory: Directory,
+    pairing: _Pairing,
+    match_id: str,
+    *,
     recipient: str,
-    y: MatchingPseudonym,
-    match: Match,
-    counterpart: dict[str, Any],
-    inv: Involvement,
     cause: str,
-    now: datetime,
-) -> None:
+) -> dict[str, Any]:
+    """The notification telling ``recipient`` (the source or the actor) of the match."""
+    inv, actor = pairing.inv, pairing.actor
+    if recipient == pairing.source:
+        counterpart = _counterpart(directory, container, actor.org_id, actor.desk, actor.hidden)
+    else:
+        counterpart = _counterpart(directory, container, pairing.source, inv.signal.desk_id, False)
     recipient_type = OrgType(directory.describe(recipient)["type"])
     category = container.catalogue.category(inv.signal.category)
-    body = {
+    return {
         "kind": "match",
-        "match_id": match.id,
+        "match_id": match_id,
         "cause": cause,
-        "person": container.pseudonymiser.release_pseudonym(y, recipient=recipient),
+        "person": container.pseudonymiser.release_pseudonym(pairing.y, recipient=recipient),
         "counterpart": counterpart,
         "via_family": inv.via_family,
         "category": inv.signal.category
         if recipient == inv.signal.org_id or category.shows_category_to(recipient_type)
         else None,
     }
-    queue_notification(session, container, recipient, "match", body, now=now)
+
+
+def _matched(pairing: _Pairing, match_id: str, *, cause: str) -> LogEvent:
+    parties = (pairing.source,) if pairing.inv.is_hidden else (pairing.actor.org_id, pairing.source)
+    return LogEvent.system(
+        EventType.MATCH,
+        "matched",
+        persons=(pairing.key,),
+        parties=parties,
+        details={"match_id": match_id, "cause": cause, "family": pairing.inv.via_family},
+    )
 
 
 def queue_notification(
@@ -242,22 +371,32 @@ def queue_notification(
     now: datetime,
 ) -> Notification:
     """Write a notification to the outbox, in the caller's transaction."""
-    notification = Notification(
-        id=uuid.uuid4().hex,
-        org_id=org_id,
-        kind=kind,
-        body=json.dumps(body, sort_keys=True, ensure_ascii=False),
-        created_at=now,
-        webhook_next_at=now,
-    )
+    row = _notification_row(org_id, kind, body, now=now)
+    notification = Notification(**row)
     session.add(notification)
-    record(
-        session,
-        LogEvent.system(
-            EventType.NOTIFICATION,
-            "queued",
-            parties=(org_id,),
-            details={"notification_id": notification.id, "kind": kind},
-        ),
-    )
+    record(session, _queued(row))
     return notification
+
+
+def _notification_row(
+    org_id: str, kind: str, body: dict[str, Any], *, now: datetime
+) -> dict[str, Any]:
+    """The columns of a new outbox row, due for webhook delivery at once."""
+    return {
+        "id": uuid.uuid4().hex,
+        "org_id": org_id,
+        "kind": kind,
+        "body": json.dumps(body, sort_keys=True, ensure_ascii=False),
+        "created_at": now,
+        "webhook_attempts": 0,
+        "webhook_next_at": now,
+    }
+
+
+def _queued(row: dict[str, Any]) -> LogEvent:
+    return LogEvent.system(
+        EventType.NOTIFICATION,
+        "queued",
+        parties=(row["org_id"],),
+        details={"notification_id": row["id"], "kind": row["kind"]},
+    )

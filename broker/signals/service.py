@@ -22,9 +22,10 @@ from broker.errors import BrokerError, Conflict, Forbidden, InvalidRequest, NotF
 from broker.matches.service import (
     Actor,
     Involvement,
+    Sighting,
     find_involvements,
     is_hidden_org,
-    notify_matches,
+    record_matches,
 )
 from broker.matches.service import person_aad as person_aad
 from broker.organisations.repository import OrganisationRepository
@@ -178,25 +179,26 @@ def _match_and_log(
     prepared: list[Prepared],
     involvements: list[list[Involvement]],
 ) -> int:
-    sent = 0
     pseudonymiser = container.pseudonymiser
     hidden_org = is_hidden_org(principal.org_type)
-    for item, found in zip(prepared, involvements, strict=True):
-        if found:
-            actor = Actor(
+    sightings = [
+        Sighting(
+            actor=Actor(
                 org_id=principal.org_id,
                 org_type=principal.org_type,
                 desk=item.signal.desk_id,
                 hidden=item.signal.shielded or item.signal.embargo or hidden_org,
-            )
-            sent += notify_matches(
-                session,
-                container,
-                actor=actor,
-                ys=item.ys,
-                involvements=found,
-                cause="registration",
-            )
+            ),
+            ys=item.ys,
+            involvements=found,
+        )
+        for item, found in zip(prepared, involvements, strict=True)
+    ]
+    # The whole request's matches in one go; each item's events still precede its own.
+    recorded = record_matches(session, container, sightings, cause="registration")
+    for item, result in zip(prepared, recorded, strict=True):
+        for event in result.events:
+            record(session, event)
         record(
             session,
             LogEvent.by(
@@ -214,7 +216,7 @@ def _match_and_log(
                 },
             ),
         )
-    return sent
+    return sum(result.sent for result in recorded)
 
 
 def request_fingerprint(items: Sequence[SignalCreate]) -> str:
