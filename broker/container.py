@@ -21,7 +21,7 @@ from broker.disclosure_log.service import DisclosureLog
 from broker.disclosure_log.signer import KeystoreSigner
 from broker.errors import ServiceUnavailable
 from broker.ops.metrics import Metrics
-from broker.organisations.service import DatabaseKeySource
+from broker.organisations.cache import OrganisationCache, register_cache, unregister_cache
 from broker.policy import Catalogue, PolicyEngine, PolicyWatcher, RedisWatcher
 from broker.ratelimit import RateLimiter
 from broker.settings import Settings
@@ -38,7 +38,7 @@ class Container:
     clock: Clock
     engine: Engine
     redis: redis.Redis | None
-    key_source: DatabaseKeySource
+    organisations: OrganisationCache
     verifier: TokenVerifier
     replay: ReplayGuard
     keystore: Keystore
@@ -58,6 +58,7 @@ class Container:
     def close(self) -> None:
         """Release pools and connections."""
         self.policy.close()
+        unregister_cache(self.organisations)
         if self.redis is not None:
             self.redis.close()
         self.engine.dispose()
@@ -75,9 +76,10 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
     replay: ReplayGuard = (
         RedisReplayGuard(client, clock) if client is not None else InProcessReplayGuard(clock)
     )
-    key_source = DatabaseKeySource(engine)
+    organisations = OrganisationCache(engine, ttl_seconds=settings.organisation_cache_seconds)
+    register_cache(organisations)
     verifier = TokenVerifier(
-        key_source,
+        organisations,
         audience=settings.token_audience,
         max_lifetime=timedelta(seconds=settings.token_max_lifetime_seconds),
         replay=replay,
@@ -95,7 +97,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         clock=clock,
         engine=engine,
         redis=client,
-        key_source=key_source,
+        organisations=organisations,
         verifier=verifier,
         replay=replay,
         keystore=keystore,

@@ -2,6 +2,11 @@
 
 When Redis is unreachable the limits fall back to per-process counters, so queries keep
 working; the limit then holds per broker process instead of across them.
+
+Several limits of one request (per user and per organisation) are checked in one Redis
+round trip by a small script that does what checking them one after the other would: count
+the first, stop at the first limit exceeded, and leave the later counters untouched (a user
+over their own limit does not eat into the organisation's budget).
 """
 
 from __future__ import annotations
@@ -9,13 +14,39 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import redis
 
 from broker.errors import RateLimited
 
 logger = logging.getLogger("broker.ratelimit")
+
+# KEYS: window buckets in checking order. ARGV: per key its amount, limit and expiry.
+# Returns 0 when every limit holds, else the 1-based position of the first one exceeded.
+_HIT_ALL = """
+for i, bucket in ipairs(KEYS) do
+  local base = 3 * (i - 1)
+  local count = redis.call('INCRBY', bucket, ARGV[base + 1])
+  redis.call('EXPIRE', bucket, ARGV[base + 3])
+  if count > tonumber(ARGV[base + 2]) then
+    return i
+  end
+end
+return 0
+"""
+
+
+@dataclass(frozen=True)
+class Limit:
+    """At most ``limit`` events per ``window_seconds`` under ``key``; this event counts
+    ``amount``."""
+
+    key: str
+    limit: int
+    window_seconds: int
+    amount: int = 1
 
 
 class RateLimiter:
@@ -27,6 +58,7 @@ class RateLimiter:
         self._local: dict[str, int] = {}
         self._sets: dict[str, set[str]] = {}
         self._lock = threading.Lock()
+        self._script = client.register_script(_HIT_ALL) if client is not None else None
 
     def hit(self, key: str, *, limit: int, window_seconds: int, amount: int = 1) -> int:
         """Count ``amount`` events; raise ``RateLimited`` when the window exceeds ``limit``."""
@@ -36,6 +68,46 @@ class RateLimiter:
                 "Too many requests; slow down and try again shortly.", retry_after=window_seconds
             )
         return count
+
+    def hit_all(self, limits: Sequence[Limit]) -> None:
+        """Count one event against each of ``limits`` in order, in one Redis round trip.
+
+        Same outcome as calling ``hit`` for each in turn: the counters up to and including
+        the first limit exceeded are counted, the later ones are not, and ``RateLimited``
+        names that limit's window.
+        """
+        buckets = [self._bucket(limit.key, limit.window_seconds) for limit in limits]
+        exceeded = self._first_exceeded(limits, buckets)
+        if exceeded is not None:
+            raise RateLimited(
+                "Too many requests; slow down and try again shortly.",
+                retry_after=exceeded.window_seconds,
+            )
+
+    def _first_exceeded(self, limits: Sequence[Limit], buckets: list[str]) -> Limit | None:
+        one_by_one_in_redis = False
+        if self._script is not None and limits:
+            args: list[int] = []
+            for limit in limits:
+                args += [limit.amount, limit.limit, limit.window_seconds + 1]
+            try:
+                position = int(self._script(keys=buckets, args=args))
+                return limits[position - 1] if position else None
+            except redis.ResponseError:
+                # Reachable but refusing scripts: count in Redis one limit at a time.
+                logger.warning("redis refused the rate-limit script, counting limits one by one")
+                one_by_one_in_redis = True
+            except redis.RedisError:
+                logger.warning("redis unavailable for rate limits, using process counters")
+        for limit, bucket in zip(limits, buckets, strict=True):
+            count = (
+                self._count(bucket, limit.window_seconds, amount=limit.amount)
+                if one_by_one_in_redis
+                else self._count_local(bucket, limit.amount)
+            )
+            if count > limit.limit:
+                return limit
+        return None
 
     def reset(self) -> None:
         """Forget process-local counters (Redis keys expire on their own)."""
@@ -125,6 +197,9 @@ class RateLimiter:
                 return int(pipe.execute()[0])
             except redis.RedisError:
                 logger.warning("redis unavailable for rate limits, using process counters")
+        return self._count_local(bucket, amount)
+
+    def _count_local(self, bucket: str, amount: int) -> int:
         with self._lock:
             if len(self._local) > 50_000 or len(self._sets) > 50_000:
                 self._local.clear()

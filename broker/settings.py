@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     log_retention_days: int = Field(default=5 * 365, ge=1)
     override_review_hours: int = Field(default=72, ge=1)
     database_pool_size: int = Field(default=10, ge=1)
+    # Organisations, desks and active token keys are cached per process for this long. A key
+    # revoked or a desk changed through this process applies at once; other processes see it
+    # within this many seconds. 0 reads the database on every lookup.
+    organisation_cache_seconds: float = Field(default=5.0, ge=0, le=60)
     query_limit_per_user_minute: int = Field(default=30, ge=1)
     query_limit_per_org_minute: int = Field(default=600, ge=1)
     # Bulk imports take the blind path too; the log and alerts watch the volume.

@@ -30,6 +30,7 @@ from broker.matches.service import (
 )
 from broker.persons import PersonRef
 from broker.policy import Action
+from broker.ratelimit import Limit
 
 
 def find_hits(
@@ -49,15 +50,20 @@ def find_hits(
         action=Action.QUERY,
         purpose=purpose,
     )
-    container.limiter.hit(
-        f"user:{principal.org_id}:{principal.user}",
-        limit=container.settings.query_limit_per_user_minute,
-        window_seconds=60,
-    )
-    container.limiter.hit(
-        f"org:{principal.org_id}",
-        limit=container.settings.query_limit_per_org_minute,
-        window_seconds=60,
+    # Per user, then per organisation: one round trip, counted as if one after the other.
+    container.limiter.hit_all(
+        [
+            Limit(
+                f"user:{principal.org_id}:{principal.user}",
+                limit=container.settings.query_limit_per_user_minute,
+                window_seconds=60,
+            ),
+            Limit(
+                f"org:{principal.org_id}",
+                limit=container.settings.query_limit_per_org_minute,
+                window_seconds=60,
+            ),
+        ]
     )
     now = container.clock.now()
     ys = [person.pseudonym(container.pseudonymiser) for person in persons]

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import json
-import threading
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from broker.auth.jwk import ed25519_public_jwk
 from broker.auth.principal import Principal
-from broker.auth.tokens import IssuerKeys, jwk_json
+from broker.auth.tokens import jwk_json
 from broker.clock import Clock
 from broker.organisations.chain import OrganisationSpec
 from broker.organisations.devkeys import ensure_development_key
@@ -93,40 +89,20 @@ def has_development_keys(session: Session) -> bool:
     return any(key.is_development for key in OrganisationRepository(session).active_keys())
 
 
-class DatabaseKeySource:
-    """Issuer keys from the database, cached briefly because every request needs them."""
+def revoke_key(session: Session, org_id: str, kid: str, *, clock: Clock) -> bool:
+    """Stop trusting one of an organisation's keys; False when it was not active.
 
-    def __init__(self, engine: Engine, *, ttl_seconds: float = 30.0) -> None:
-        self._engine = engine
-        self._ttl = ttl_seconds
-        self._cache: dict[str, tuple[float, IssuerKeys | None]] = {}
-        self._lock = threading.Lock()
-
-    def issuer_keys(self, org_id: str) -> IssuerKeys | None:
-        """Keys of ``org_id`` (cached for a short time)."""
-        now = time.monotonic()
-        with self._lock:
-            cached = self._cache.get(org_id)
-        if cached and cached[0] > now:
-            return cached[1]
-        keys = self._load(org_id)
-        with self._lock:
-            self._cache[org_id] = (now + self._ttl, keys)
-        return keys
-
-    def invalidate(self) -> None:
-        """Forget cached keys (after a key change)."""
-        with self._lock:
-            self._cache.clear()
-
-    def _load(self, org_id: str) -> IssuerKeys | None:
-        with Session(self._engine) as session:
-            repo = OrganisationRepository(session)
-            org = repo.get(org_id)
-            if org is None:
-                return None
-            jwks = {key.kid: json.loads(key.jwk) for key in repo.active_keys(org_id)}
-            return IssuerKeys(org_type=OrgType(org.type), jwks=jwks)
+    Takes effect in this process as soon as the transaction commits (the organisation
+    cache is invalidated on commit) and in the other processes within their cache TTL.
+    """
+    repo = OrganisationRepository(session)
+    key = repo.key(org_id, kid)
+    if key is None or key.revoked_at is not None:
+        return False
+    key.revoked_at = clock.now()
+    repo.add(key)
+    repo.flush()
+    return True
 
 
 def visible_organisations(session: Session, principal: Principal) -> list[OrganisationPublic]:
