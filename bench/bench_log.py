@@ -1,7 +1,14 @@
 """Benchmark the disclosure log on PostgreSQL: appends, ``broker log verify``, proof latency.
 
 Run: .venv/bin/python bench/bench_log.py [--database-url URL] [--entries 1000000]
-     [--seconds 20] [--threads 8] [--proof-leaves 10000000]
+     [--seconds 20] [--threads 8] [--proof-leaves 10000000] [--only verify] [--workers N]
+
+Only the verify figure, on a throwaway database (filling 1,000,000 entries is most of it):
+     .venv/bin/python bench/bench_log.py --only verify
+Again and again on a kept database (CREATE DATABASE bench_log_keep first), filling it only
+the first time:
+     .venv/bin/python bench/bench_log.py --only verify --reuse-log \
+         --database-url postgresql+psycopg://postgres@127.0.0.1:5432/bench_log_keep
 
 Without ``--database-url`` the script creates a database ``bench_log_<random>`` on the local
 PostgreSQL server and drops it afterwards. It measures:
@@ -14,6 +21,10 @@ PostgreSQL server and drops it afterwards. It measures:
 (c) ``DisclosureLog.inclusion`` latency (one entry read plus one node read) on that real log,
     and on a ``--proof-leaves`` tree whose ``log_node`` rows are bulk-loaded with COPY from
     ``TreeBuilder`` over synthetic leaf hashes; only the probed entries get ``log_entry`` rows.
+
+``--only`` picks parts (repeatable): ``appends`` is (a), ``verify`` is (b), ``proofs`` is (c)
+(its real-log row needs ``verify`` in the same run). ``--database-url`` must name a database
+that ``broker init`` may migrate; it is not dropped, but the parts empty its log tables.
 """
 
 from __future__ import annotations
@@ -56,6 +67,7 @@ ORGS = ["politie-rr", "vt-rr", "zvhrr", "wijkteam-feijenoord", "wijkteam-charloi
 PURPOSES = ["safety_assessment", "acute_safety", "case_handover", "monitoring"]
 OUTCOMES = ["no_hit", "hit", "hit", "refused"]
 FILL_BATCH = 5_000
+PARTS = ("appends", "verify", "proofs")
 Row = tuple[str, str]
 
 
@@ -70,7 +82,30 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--proof-leaves", type=int, default=10_000_000)
     parser.add_argument("--probes", type=int, default=2_000, help="proofs per latency row")
     parser.add_argument("--seed", type=int, default=2025)
-    return parser.parse_args()
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=PARTS,
+        default=None,
+        help="run only this part (repeatable); default: all of them",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="verify_log worker processes (default: its own, one per CPU)",
+    )
+    parser.add_argument(
+        "--reuse-log",
+        action="store_true",
+        help="verify: keep a log of exactly --entries entries already in --database-url "
+        "instead of emptying and refilling it",
+    )
+    args = parser.parse_args()
+    args.only = args.only or list(PARTS)
+    if args.reuse_log and not args.database_url:
+        parser.error("--reuse-log needs --database-url (a throwaway database starts empty)")
+    return args
 
 
 # --- setup --------------------------------------------------------------------------------
@@ -274,34 +309,59 @@ def fill(container: Container, count: int, seed: int) -> float:
     return time.perf_counter() - started
 
 
-def bench_verify(container: Container, entries: int, seed: int) -> list[Row]:
+def log_size(engine: Engine) -> int:
+    """Entries in the log now (0 when the log tables are empty)."""
+    with engine.connect() as conn:
+        return int(conn.execute(text("SELECT count(*) FROM log_entry")).scalar_one())
+
+
+def bench_verify(
+    container: Container, entries: int, seed: int, *, workers: int | None, reuse: bool
+) -> list[Row]:
     """Fill a real log, sign a checkpoint, and time ``verify_log`` over all of it."""
-    reset_log(container.engine)
-    filled = fill(container, entries, seed)
+    rows: list[Row] = []
+    if reuse and log_size(container.engine) == entries:
+        rows.append((f"fill {entries:,} entries", "skipped (--reuse-log: already filled)"))
+        # Each run signs with the keys of its own temporary data directory.
+        with container.engine.begin() as conn:
+            conn.execute(text("DELETE FROM log_checkpoint"))
+    else:
+        reset_log(container.engine)
+        filled = fill(container, entries, seed)
+        rows.append(
+            (
+                f"fill {entries:,} entries (DisclosureLog.append, {FILL_BATCH:,} per tx)",
+                f"{filled:.1f} s ({entries / filled:,.0f} appends/s)",
+            )
+        )
     with unit_of_work(container.engine) as session:
         container.log.checkpoint(session)
     with container.engine.connect() as conn:
         conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))
-    started, cpu = time.perf_counter(), time.process_time()
+    load = os.getloadavg()[0]
+    started, cpu = time.perf_counter(), os.times()
     with Session(container.engine) as session:
         report = verify_log(
             session,
             verifier_keys=container.log.verifier_keys(),
             origin=container.settings.log_origin,
+            workers=workers,
         )
-    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    elapsed, after = time.perf_counter() - started, os.times()
+    own = after.user + after.system - cpu.user - cpu.system
+    children = after.children_user + after.children_system - cpu.children_user - cpu.children_system
     if not report.ok or report.entries != entries:
         raise SystemExit(f"verify failed on an intact log: {report.problems[:3]}")
-    return [
+    rows.append(
         (
-            f"fill {entries:,} entries (DisclosureLog.append, {FILL_BATCH:,} per tx)",
-            f"{filled:.1f} s ({entries / filled:,.0f} appends/s)",
-        ),
-        (
-            f"verify_log over {entries:,} entries ({report.nodes:,} nodes, 1 checkpoint)",
-            f"**{elapsed:.1f} s** ({cpu:.1f} s CPU in Python)",
-        ),
-    ]
+            f"verify_log over {entries:,} entries ({report.nodes:,} nodes, "
+            f"{report.checkpoints} checkpoint{'s' if report.checkpoints != 1 else ''}, "
+            f"{report.workers} worker process{'es' if report.workers != 1 else ''})",
+            f"**{elapsed:.1f} s** ({own:.1f} s CPU in the main process, {children:.1f} s in "
+            f"workers; 1-min load {load:.1f} before)",
+        )
+    )
+    return rows
 
 
 # --- (c) inclusion proofs -----------------------------------------------------------------
@@ -388,7 +448,10 @@ def bench_big_tree(container: Container, size: int, probes: int, seed: int) -> l
     rng = random.Random(seed)
     sample = rng.sample(range(size), probes + 200)
     now = container.clock.now()
-    bodies = {i: canonical_json(entry_body(i, make_event(rng), at=now)) for i in sample}
+    # The integrator's leaf data: the queued body with its index added.
+    bodies = {
+        i: canonical_json({**entry_body(make_event(rng), at=now), "index": i}) for i in sample
+    }
     probed = {i: leaf_hash(body) for i, body in bodies.items()}
     tree_root, nodes, loaded = copy_nodes(container.engine, size, probed)
     with unit_of_work(container.engine) as session:
@@ -436,15 +499,29 @@ def run(url: str, args: argparse.Namespace) -> list[Row]:
     with tempfile.TemporaryDirectory(prefix="bench_log_") as tmp:
         container = broker_on(url, Path(tmp), args.threads)
         try:
-            for threads, per_tx in ((1, 1), (args.threads, 1), (args.threads, 50)):
-                rows += bench_appends(
-                    container, threads=threads, per_tx=per_tx, seconds=args.seconds, seed=args.seed
+            if "appends" in args.only:
+                for threads, per_tx in ((1, 1), (args.threads, 1), (args.threads, 50)):
+                    rows += bench_appends(
+                        container,
+                        threads=threads,
+                        per_tx=per_tx,
+                        seconds=args.seconds,
+                        seed=args.seed,
+                    )
+                    print(f"done: appends {threads}x{per_tx}", file=sys.stderr)
+            if "verify" in args.only:
+                rows += bench_verify(
+                    container,
+                    args.entries,
+                    args.seed,
+                    workers=args.workers,
+                    reuse=args.reuse_log,
                 )
-                print(f"done: appends {threads}x{per_tx}", file=sys.stderr)
-            rows += bench_verify(container, args.entries, args.seed)
-            rows += probe_real_log(container, args.entries, args.probes, args.seed)
-            print("done: verify", file=sys.stderr)
-            rows += bench_big_tree(container, args.proof_leaves, args.probes, args.seed)
+                print("done: verify", file=sys.stderr)
+            if "proofs" in args.only:
+                if "verify" in args.only:
+                    rows += probe_real_log(container, args.entries, args.probes, args.seed)
+                rows += bench_big_tree(container, args.proof_leaves, args.probes, args.seed)
         finally:
             container.close()
     return rows

@@ -82,7 +82,7 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
 def _log(args: argparse.Namespace, settings: Settings) -> int:
     from broker.disclosure_log.commands import run_log_command
 
-    return run_log_command(args.action, settings)
+    return run_log_command(args.action, settings, workers=args.workers)
 
 
 def _keys(args: argparse.Namespace, settings: Settings) -> int:
@@ -95,6 +95,13 @@ def _purge(args: argparse.Namespace, settings: Settings) -> int:
     from broker.signals.commands import run_purge
 
     return run_purge(settings)
+
+
+def _positive_int(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return number
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -124,6 +131,12 @@ def build_parser() -> argparse.ArgumentParser:
         "action",
         choices=["verify", "checkpoint", "redact"],
         help="verify everything; sign a checkpoint now; apply retention",
+    )
+    log.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=None,
+        help="verify: processes that check the entries (default: one per CPU for large logs)",
     )
     keys = sub.add_parser("keys", help="key versions and rotation")
     keys.add_argument(

@@ -11,23 +11,35 @@ from broker.container import build_container
 from broker.db import unit_of_work
 from broker.disclosure_log.events import EventType, LogEvent
 from broker.disclosure_log.retention import redact_expired
+from broker.disclosure_log.sequencer import pending
 from broker.disclosure_log.service import b64
 from broker.disclosure_log.verify import verify_log
 from broker.settings import Settings
 
 
-def run_log_command(action: str, settings: Settings) -> int:
-    """Run one log command; exit code 1 when verification finds a problem."""
+def run_log_command(action: str, settings: Settings, *, workers: int | None = None) -> int:
+    """Run one log command; exit code 1 when verification finds a problem.
+
+    ``workers`` is the number of processes ``verify`` checks entries in (default: one per
+    CPU once the log is large enough to gain from it).
+    """
     container = build_container(settings)
     try:
         if action == "verify":
+            # Fold every committed event into the tree first, so the check covers it; events
+            # committed while it runs are counted as queued, never silently left out.
+            container.log.catch_up()
             with Session(container.engine) as session:
                 report = verify_log(
-                    session, verifier_keys=container.log.verifier_keys(), origin=settings.log_origin
+                    session,
+                    verifier_keys=container.log.verifier_keys(),
+                    origin=settings.log_origin,
+                    workers=workers,
                 )
+                waiting = pending(session)
             print(
                 f"entries: {report.entries}, checkpoints: {report.checkpoints}, "
-                f"nodes: {report.nodes}"
+                f"nodes: {report.nodes}, queued (committed since, not yet in the tree): {waiting}"
             )
             if report.ok:
                 print("log verified: every entry, node and checkpoint is consistent")

@@ -12,8 +12,9 @@ from sqlmodel import Session
 from broker.cli import main
 from broker.clock import FrozenClock
 from broker.container import Container
-from broker.disclosure_log.events import EventType
+from broker.disclosure_log.events import EventType, LogEvent
 from broker.disclosure_log.repository import LogRepository
+from broker.disclosure_log.sequencer import pending
 from broker.disclosure_log.service import DisclosureLog, body_of
 from broker.disclosure_log.signer import KeystoreSigner
 from broker.ledger import verify_checkpoint
@@ -46,6 +47,22 @@ def sign_checkpoint(capsys: pytest.CaptureFixture[str]) -> str:
 def test_verify_an_empty_log(cli: Container, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["log", "verify"]) == 0
     assert "entries: 0" in capsys.readouterr().out
+
+
+def test_verify_folds_queued_events_in_before_checking(
+    cli: Container, capsys: pytest.CaptureFixture[str]
+) -> None:
+    append_events(cli, 3)
+    with Session(cli.engine) as session, session.begin():
+        cli.log.append(session, [LogEvent.system(EventType.REFUSAL, "refused")])
+        session.info.clear()  # committed but left queued, as between commit and integration
+    with Session(cli.engine) as session:
+        assert pending(session) == 1
+    assert main(["log", "verify"]) == 0
+    out = capsys.readouterr().out
+    assert "entries: 4," in out and "queued (committed since, not yet in the tree): 0" in out
+    with Session(cli.engine) as session:
+        assert pending(session) == 0
 
 
 def test_verify_an_intact_log(cli: Container, capsys: pytest.CaptureFixture[str]) -> None:
