@@ -210,6 +210,4 @@ class Integrator:
             integrate_pending(self._engine, wait=wait)
         except SQLAlchemyError as exc:
             # The events stay queued in the database; the next wake or poll retries.
-            logger.warning(
-                "log integration postponed", extra={"error_class": type(exc).__name__}
-            )
+            logger.warning("log integration postponed", extra={"error_class": type(exc).__name__})

@@ -66,9 +66,7 @@ MALFORMED = {
 
 
 def _malformed_cases() -> list:
-    return [
-        name for name in sorted(MALFORMED)
-    ]
+    return [name for name in sorted(MALFORMED)]
 
 
 def _post_raw(client: TestClient, token, path: str, raw: str):

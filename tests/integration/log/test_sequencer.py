@@ -155,9 +155,7 @@ def test_queued_bodies_are_what_the_tree_commits_to(clean: Container) -> None:
         assert entry.body.startswith('{"acting_for":null,') and '"index":0' in entry.body
 
 
-def test_processes_with_their_own_integrators_leave_one_chain(
-    clean: Container, broker_env
-) -> None:
+def test_processes_with_their_own_integrators_leave_one_chain(clean: Container, broker_env) -> None:
     settings = broker_env.settings
     script = textwrap.dedent(f"""
         from broker.settings import Settings
