@@ -68,3 +68,19 @@ def machine() -> str:
     except OSError:
         pass
     return f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, commit {commit}"
+
+
+def target(
+    issue: int, name: str, measured: str, met: bool | None, *, target_text: str = ""
+) -> None:
+    """Print one target's figure as a ``TARGET`` line that ``run_all.py`` collects.
+
+    ``name`` is the target as the issue words it, ``measured`` the figure with its unit,
+    ``met`` True, False or None (not measured, with the reason in ``measured``).
+    """
+    import json
+
+    line = {"issue": issue, "target": name, "measured": measured, "met": met}
+    if target_text:
+        line["detail"] = target_text
+    print("TARGET " + json.dumps(line, ensure_ascii=False), flush=True)
