@@ -33,7 +33,12 @@ def build_engine(settings: Settings) -> Engine:
         url,
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_pool_size,
-        pool_pre_ping=True,
+        # No ping before every checkout (a round trip on every request's hot path). A
+        # connection the server dropped fails its request with 503 once; SQLAlchemy then
+        # invalidates every pooled connection of that generation, so the next requests
+        # reconnect. Recycling bounds how long an idle connection is trusted.
+        pool_pre_ping=False,
+        pool_recycle=600,
         pool_timeout=10,
         connect_args={"connect_timeout": 5},
     )
