@@ -2,7 +2,10 @@
 
 Run: .venv/bin/python bench/bench_merkle.py [--leaves 10000000]
 
-Only pure computation is measured; the SQL node store adds one round trip per proof.
+Only pure computation is measured; the SQL node store adds one round trip per proof. No
+issue names a target for these figures (the log targets are measured on PostgreSQL by
+``bench_log.py``), so this script prints no ``TARGET`` line; its rows are the compute floor
+under those targets.
 """
 
 from __future__ import annotations
@@ -12,8 +15,12 @@ import hashlib
 import random
 import resource
 import statistics
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from broker.ledger import (
     InMemoryNodeStore,
