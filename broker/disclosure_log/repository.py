@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import psycopg
 from sqlalchemy import Table, insert, text, tuple_, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from broker.disclosure_log.models import (
     LogCheckpoint,
@@ -76,10 +77,33 @@ class NodeStore:
         return found
 
     def put(self, nodes: Iterable[Node]) -> None:
-        """Insert new complete nodes in one statement."""
+        """Insert new complete nodes in one statement (COPY on PostgreSQL)."""
         rows = [{"level": n.level, "idx": n.index, "hash": n.hash} for n in nodes]
-        if rows:
-            self._session.execute(insert(table_of(LogNode)), rows)
+        insert_rows(self._session, LogNode, rows)
+
+
+def insert_rows(session: Session, model: type[SQLModel], rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert ``rows`` (all with the same keys) into the model's table in the transaction.
+
+    On PostgreSQL through COPY: the integrator writes thousands of entry, party, person and
+    node rows per batch, and COPY costs a fraction of the per-row statements of an
+    executemany, on the client and on the server. Elsewhere one executemany.
+    """
+    if not rows:
+        return
+    table = table_of(model)
+    driver = session.connection().connection.driver_connection
+    if not isinstance(driver, psycopg.Connection):  # SQLite, or another driver
+        session.execute(insert(table), list(rows))
+        return
+    columns = list(rows[0])
+    names = ", ".join(f'"{name}"' for name in columns)
+    with (
+        driver.cursor() as cursor,
+        cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy,
+    ):
+        for row in rows:
+            copy.write_row([row[name] for name in columns])
 
 
 class LogRepository:
@@ -119,8 +143,7 @@ class LogRepository:
     ) -> None:
         """Insert entries and their party and person links: one statement per table."""
         for model, rows in ((LogEntry, entries), (LogParty, parties), (LogPerson, persons)):
-            if rows:
-                self._session.execute(insert(table_of(model)), list(rows))
+            insert_rows(self._session, model, rows)
 
     def size(self) -> int:
         """Current number of entries (without locking)."""

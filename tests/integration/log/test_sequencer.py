@@ -178,3 +178,29 @@ def test_processes_with_their_own_integrators_leave_one_chain(clean: Container, 
     assert checkpoint(clean).size == expected
     report = verify(clean)
     assert report.ok, report.problems
+
+
+def test_a_reader_is_not_starved_by_a_queue_that_keeps_refilling(
+    clean: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def queue_left(count: int) -> None:
+        with Session(clean.engine) as session, session.begin():
+            clean.log.append(session, [refusal() for _ in range(count)])
+            session.info.clear()  # committed, left for the integrator
+
+    queue_left(5)
+    original = sequencer._deployment_lock
+
+    def busy(session: Session, *, wait: bool) -> bool:
+        taken = original(session, wait=wait)
+        queue_left(2)  # another request commits just before each batch is read
+        return taken
+
+    monkeypatch.setattr(sequencer, "_deployment_lock", busy)
+    # Batches of 2: without a bound this would chase the new events for ever.
+    assert integrate_pending(clean.engine, batch=2) == 5
+    size, queued = size_and_queue(clean)
+    assert size == 5 and queued == 6
+    monkeypatch.setattr(sequencer, "_deployment_lock", original)
+    assert integrate_pending(clean.engine) == 6
+    assert verify(clean).ok
