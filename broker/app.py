@@ -6,6 +6,8 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio
+import anyio.to_thread
 from fastapi import FastAPI
 
 from broker.alerts.endpoints import router as alerts_router
@@ -54,6 +56,12 @@ def create_app(
         wiring = container or build_container(settings, clock=clock)
         wiring.metrics = metrics
         app.state.container = wiring
+        # Request handlers run in a thread pool; more threads than database connections
+        # would only wait for the pool (and fail after its timeout) while contending for
+        # the interpreter. Requests beyond this wait in the event loop instead; the pool's
+        # overflow is left to the integrator, the periodic tasks and cache loads.
+        limiter = anyio.to_thread.current_default_thread_limiter()
+        limiter.total_tokens = settings.database_pool_size
         runner = TaskRunner(wiring, default_tasks(wiring)) if run_tasks else None
         if runner is not None:
             wiring.log.integrator.start()

@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from broker.errors import (
@@ -123,6 +124,12 @@ def install_problem_handlers(app: FastAPI) -> None:
         logger.warning("database unavailable", extra={"error_class": type(exc).__name__})
         return problem_response(ServiceUnavailable("The database is unreachable."), request)
 
+    async def on_busy(request: Request, exc: Exception) -> JSONResponse:
+        # Every database connection of this process stayed busy for the pool timeout.
+        logger.warning("database connections exhausted", extra={"error_class": "PoolTimeout"})
+        error = ServiceUnavailable("The broker is busy; try again shortly.", retry_after=1)
+        return problem_response(error, request)
+
     async def on_overflow(request: Request, exc: Exception) -> JSONResponse:
         # A number too large for the database: the caller's mistake, not ours.
         return problem_response(InvalidRequest("A number in the request is out of range."), request)
@@ -137,5 +144,6 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     app.add_exception_handler(OperationalError, on_database_down)
     app.add_exception_handler(DBAPIError, on_database_down)
+    app.add_exception_handler(PoolTimeout, on_busy)
     app.add_exception_handler(OverflowError, on_overflow)
     app.add_exception_handler(Exception, on_unexpected)

@@ -293,18 +293,24 @@ def _join(
             party = (match_ids[p.key], org_id)
             hidden[party] = hidden.get(party, False) or is_hidden
     table = table_of(MatchParty)
-    stmt = _upsert(session, MatchParty)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[table.c.match_id, table.c.org_id],
-        set_={"hidden": table.c.hidden | stmt.excluded.hidden},
-        # Rewrite only a row that changes (PostgreSQL still locks the others it meets).
-        where=stmt.excluded.hidden & ~table.c.hidden,
-    )
     rows = [
         {"match_id": match_id, "org_id": org_id, "hidden": is_hidden, "joined_at": now}
         for (match_id, org_id), is_hidden in sorted(hidden.items())
     ]
-    _insert_all(session, stmt, rows)
+    # A visible party that exists already needs nothing: DO NOTHING leaves the row unlocked.
+    # (DO UPDATE would lock it until commit even when its WHERE is false, and every query
+    # about a much-asked person by the same organisation would queue behind the others.)
+    joined = _upsert(session, MatchParty).on_conflict_do_nothing(
+        index_elements=[table.c.match_id, table.c.org_id]
+    )
+    _insert_all(session, joined, [row for row in rows if not row["hidden"]])
+    hide = _upsert(session, MatchParty)
+    hide = hide.on_conflict_do_update(
+        index_elements=[table.c.match_id, table.c.org_id],
+        set_={"hidden": True},
+        where=~table.c.hidden,
+    )
+    _insert_all(session, hide, [row for row in rows if row["hidden"]])
 
 
 def _claim_notices(session: Session, notices: Sequence[NoticeKey]) -> set[NoticeKey]:
