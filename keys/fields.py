@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import struct
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
@@ -19,7 +19,8 @@ _FORMAT = 1
 _HEADER = struct.Struct(">BI")  # format byte, key version
 _NONCE_BYTES = 12
 _TAG_BYTES = 16
-_MIN_BLOB = _HEADER.size + _NONCE_BYTES + _TAG_BYTES
+_PREFIX = _HEADER.size + _NONCE_BYTES
+_MIN_BLOB = _PREFIX + _TAG_BYTES
 
 
 class FieldCipher:
@@ -65,6 +66,50 @@ class FieldCipher:
         if self.key_version(blob) == self._keystore.active_version:
             return blob
         return self.encrypt(plaintext, aad=aad)
+
+    def decrypt_many(self, items: Iterable[tuple[bytes, bytes]]) -> list[bytes]:
+        """Decrypt ``(blob, aad)`` pairs written under any live versions, in order.
+
+        The same as ``decrypt`` on each, for re-keying millions of fields: the key schedule
+        is set up once per version rather than once per blob, which was most of the cost.
+        Raises DecryptionFailed on the first blob that does not decrypt.
+        """
+        ciphers: dict[int, AESGCM] = {}
+        plaintexts: list[bytes] = []
+        for blob, aad in items:
+            version = self.key_version(blob)
+            try:
+                aead = ciphers.get(version)
+                if aead is None:
+                    aead = ciphers[version] = AESGCM(self._keystore.field_key(version))
+                plaintexts.append(
+                    aead.decrypt(
+                        blob[_HEADER.size : _PREFIX], blob[_PREFIX:], blob[: _HEADER.size] + aad
+                    )
+                )
+            except (InvalidTag, KeyVersionError) as err:
+                raise DecryptionFailed("field cannot be decrypted") from err
+        return plaintexts
+
+    def encrypt_many(self, items: Sequence[tuple[bytes, bytes]], *, version: int) -> list[bytes]:
+        """Encrypt ``(plaintext, aad)`` pairs under ``version``, which must be the active one.
+
+        The same as ``encrypt`` on each, with one key schedule and one call to the random
+        source for the whole batch. Naming the version makes a batch planned before a
+        rotation was loaded fail (KeyVersionError) instead of mixing versions in one row.
+        """
+        if version != self._keystore.active_version:
+            raise KeyVersionError("the key version to encrypt under is not the active one")
+        header = _HEADER.pack(_FORMAT, version)
+        aead = AESGCM(self._keystore.field_key(version))
+        randomness = self._rng(_NONCE_BYTES * len(items))
+        if len(randomness) != _NONCE_BYTES * len(items):
+            raise ValueError("the random source returned the wrong number of bytes")
+        blobs: list[bytes] = []
+        for index, (plaintext, aad) in enumerate(items):
+            nonce = randomness[index * _NONCE_BYTES : (index + 1) * _NONCE_BYTES]
+            blobs.append(header + nonce + aead.encrypt(nonce, plaintext, header + aad))
+        return blobs
 
     def seal_json(self, payload: Mapping[str, Any], *, aad: bytes) -> bytes:
         """Encrypt a JSON object."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Iterable
 
 from keys import oprf
 from keys.errors import KeyVersionError
@@ -40,6 +41,11 @@ class Pseudonymiser:
         """Return the blind-index token HMAC(index_key_v, y), for the active version by default."""
         number = self._keystore.active_version if version is None else version
         return IndexToken(hmac.digest(self._keystore.index_key(number), _checked(y), "sha256"))
+
+    def index_tokens(self, ys: Iterable[MatchingPseudonym], *, version: int) -> list[IndexToken]:
+        """Return ``index_token(y, version=version)`` for each y, fetching the key once."""
+        key = self._keystore.index_key(version)
+        return [IndexToken(hmac.digest(key, _checked(y), "sha256")) for y in ys]
 
     def lookup_tokens(self, y: MatchingPseudonym) -> dict[int, IndexToken]:
         """Return one index token per live version, so lookups find rows not yet re-keyed."""

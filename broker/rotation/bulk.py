@@ -6,8 +6,8 @@ between the read and the write is left alone rather than overwritten with stale 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, NamedTuple
+from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import and_, bindparam, func, update
 from sqlmodel import Session
@@ -16,23 +16,35 @@ from broker.models import metadata
 from broker.rotation.inventory import NONCE_PREFIX_BYTES
 
 
-class PersonUpdate(NamedTuple):
-    """A person row moved to a new key version."""
+@dataclass(frozen=True)
+class PersonUpdates:
+    """Person rows moved to a new key version, column by column: one array parameter each.
 
-    signal_id: str
-    position: int
-    old_version: int
-    index_token: bytes
-    y_enc: bytes
+    Columns rather than a tuple per row: building 2,000,000 row tuples and taking them
+    apart again for the arrays cost about a fifth as much as the cryptography.
+    """
+
+    signal_ids: list[str] = field(default_factory=list)
+    positions: list[int] = field(default_factory=list)
+    old_versions: list[int] = field(default_factory=list)
+    index_tokens: list[bytes] = field(default_factory=list)
+    y_encs: list[bytes] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.signal_ids)
 
 
-class SignalUpdate(NamedTuple):
-    """A signal's fields re-encrypted; ``old_prefix`` identifies the payload blob read."""
+@dataclass(frozen=True)
+class SignalUpdates:
+    """Signals' fields re-encrypted, column by column; ``old_prefixes`` identify the blobs read."""
 
-    signal_id: str
-    old_prefix: bytes
-    payload_enc: bytes
-    contact_enc: bytes | None
+    ids: list[str] = field(default_factory=list)
+    old_prefixes: list[bytes] = field(default_factory=list)
+    payloads: list[bytes] = field(default_factory=list)
+    contacts: list[bytes | None] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.ids)
 
 
 # Arrays travel as one binary parameter each: a batch is one round trip and one plan, and
@@ -65,7 +77,7 @@ _BATCH_SETTINGS = (
 )
 
 
-def update_persons(session: Session, rows: Sequence[PersonUpdate], *, version: int) -> int:
+def update_persons(session: Session, rows: PersonUpdates, *, version: int) -> int:
     """Write re-keyed person rows, skipping any whose version changed since they were read.
 
     Returns the number of rows written.
@@ -78,11 +90,11 @@ def update_persons(session: Session, rows: Sequence[PersonUpdate], *, version: i
             _PG_PERSONS,
             {
                 "version": version,
-                "signal_ids": [r.signal_id for r in rows],
-                "positions": [r.position for r in rows],
-                "old_versions": [r.old_version for r in rows],
-                "tokens": [r.index_token for r in rows],
-                "ys": [r.y_enc for r in rows],
+                "signal_ids": rows.signal_ids,
+                "positions": rows.positions,
+                "old_versions": rows.old_versions,
+                "tokens": rows.index_tokens,
+                "ys": rows.y_encs,
             },
         )
     table = metadata.tables["signal_person"]
@@ -97,23 +109,15 @@ def update_persons(session: Session, rows: Sequence[PersonUpdate], *, version: i
         )
         .values(index_token=bindparam("b_token"), y_enc=bindparam("b_y"), key_version=version)
     )
+    columns = (rows.signal_ids, rows.positions, rows.old_versions, rows.index_tokens, rows.y_encs)
+    names = ("b_signal_id", "b_position", "b_old_version", "b_token", "b_y")
     result = session.connection().execute(
-        statement,
-        [
-            {
-                "b_signal_id": r.signal_id,
-                "b_position": r.position,
-                "b_old_version": r.old_version,
-                "b_token": r.index_token,
-                "b_y": r.y_enc,
-            }
-            for r in rows
-        ],
+        statement, [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
     )
     return int(result.rowcount)
 
 
-def update_signals(session: Session, rows: Sequence[SignalUpdate]) -> int:
+def update_signals(session: Session, rows: SignalUpdates) -> int:
     """Write re-encrypted signal fields, skipping any payload replaced since it was read.
 
     Returns the number of rows written.
@@ -125,10 +129,10 @@ def update_signals(session: Session, rows: Sequence[SignalUpdate]) -> int:
             session,
             _PG_SIGNALS,
             {
-                "ids": [r.signal_id for r in rows],
-                "prefixes": [r.old_prefix for r in rows],
-                "payloads": [r.payload_enc for r in rows],
-                "contacts": [r.contact_enc for r in rows],
+                "ids": rows.ids,
+                "prefixes": rows.old_prefixes,
+                "payloads": rows.payloads,
+                "contacts": rows.contacts,
                 "prefix_bytes": NONCE_PREFIX_BYTES,
             },
         )
@@ -143,17 +147,10 @@ def update_signals(session: Session, rows: Sequence[SignalUpdate]) -> int:
         )
         .values(payload_enc=bindparam("b_payload"), contact_enc=bindparam("b_contact"))
     )
+    columns = (rows.ids, rows.old_prefixes, rows.payloads, rows.contacts)
+    names = ("b_id", "b_prefix", "b_payload", "b_contact")
     result = session.connection().execute(
-        statement,
-        [
-            {
-                "b_id": r.signal_id,
-                "b_prefix": r.old_prefix,
-                "b_payload": r.payload_enc,
-                "b_contact": r.contact_enc,
-            }
-            for r in rows
-        ],
+        statement, [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
     )
     return int(result.rowcount)
 

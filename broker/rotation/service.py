@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 import weakref
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -24,7 +25,15 @@ from broker.disclosure_log.events import EventType, LogEvent
 from broker.disclosure_log.service import record
 from broker.rotation.bulk import tune_batch
 from broker.rotation.inventory import take_inventory
-from broker.rotation.rekey import Batch, plan_batch, sweep_signals, write_batch
+from broker.rotation.rekey import (
+    Batch,
+    Cursor,
+    Plan,
+    plan_persons,
+    plan_signals,
+    stale_left,
+    write_batch,
+)
 from broker.transaction import transaction
 from keys import Keystore
 
@@ -35,6 +44,10 @@ RELOAD_SECONDS = 5.0
 # Rows move to a new version only once every process can read it: one reload interval, the
 # task loop's tick and a slow request still writing under the old version, with margin.
 SETTLE = timedelta(seconds=15)
+
+# Connections writing re-keyed batches side by side on PostgreSQL, besides the one reading
+# (see _rekey_pass); SQLite has one writer at a time, so there it is always one.
+WRITERS = 2
 
 _seen_files: weakref.WeakKeyDictionary[Keystore, tuple[int, int, int]] = weakref.WeakKeyDictionary()
 
@@ -112,16 +125,15 @@ def rekey_stored(
         if progress is not None:
             progress(Progress(batch=batches, rows=rows, total=total))
 
-    # Passes over the persons until one finds nothing: rows a slow writer added behind the
-    # cursor are caught by the next pass, and the last pass only reads.
-    while _rekey_pass(container, batch_size=batch_size, done=done):
-        pass
-    after: str | None = ""
-    while after is not None:
-        with unit_of_work(container.engine) as session:
-            tune_batch(session)
-            rows, after = sweep_signals(session, container, batch_size=batch_size, after=after)
-        done(rows)
+    # Passes until nothing is left: rows a slow writer added behind the cursor under the old
+    # version, or rows skipped because they changed between read and write, are caught by
+    # the next pass. Checking is one scan per table, cheaper than a pass that only reads.
+    while True:
+        for plan in (plan_persons, plan_signals):
+            _rekey_pass(container, plan, batch_size=batch_size, done=done)
+        with Session(container.engine) as session:
+            if not stale_left(session, container):
+                break
     if stale:
         details = {"version": container.keystore.active_version, "rows": total}
         with transaction(container.engine, container.log) as session:
@@ -129,29 +141,35 @@ def rekey_stored(
     return total, batches
 
 
-def _rekey_pass(container: Container, *, batch_size: int, done: Callable[[int], None]) -> bool:
-    """One pass over the persons; True if it moved any. Reads a batch while the last is written.
+def _rekey_pass(
+    container: Container, plan: Plan, *, batch_size: int, done: Callable[[int], None]
+) -> None:
+    """One pass over a table: plans (reads and re-keys) batches while earlier ones are written.
 
-    The overlap keeps the database and the cryptography busy at once. Reading a batch whose
-    rows the previous one is still writing is harmless: the write of the later batch skips
-    rows that are no longer as read.
+    Writing is most of the work at 1,000,000 signals: every person update inserts into two
+    B-tree indexes (primary key, blind-index token) at random places, in indexes far larger
+    than shared buffers. So on PostgreSQL ``WRITERS`` connections write batches side by side
+    while this thread plans the next one; on two cores that keeps both busy. Batches of one
+    pass never share a row (see ``Cursor``), so the writers never wait for each other's row
+    locks; another process re-keying at the same time locks rows in the same (physical)
+    order, so the two cannot deadlock, and each skips what the other already moved.
     """
-    moved = False
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rekey-writer") as writer:
-        writing: Future[int] | None = None
-        start: int | None = 0
-        while start is not None:
+    writers = WRITERS if container.engine.dialect.name == "postgresql" else 1
+    in_flight: deque[Future[int]] = deque()
+    with ThreadPoolExecutor(max_workers=writers, thread_name_prefix="rekey-writer") as pool:
+        cursor: Cursor | None = Cursor()
+        while cursor is not None:
             with Session(container.engine) as session:
                 tune_batch(session)
-                batch = plan_batch(session, container, batch_size=batch_size, start=start)
-            if writing is not None:
-                done(writing.result())
-            writing = writer.submit(_write, container, batch) if batch.rows else None
-            moved = moved or batch.rows > 0
-            start = batch.next
-        if writing is not None:
-            done(writing.result())
-    return moved
+                batch = plan(session, container, batch_size=batch_size, cursor=cursor)
+            # At most one planned batch waits for a writer: memory stays a few batches.
+            while len(in_flight) > writers:
+                done(in_flight.popleft().result())
+            if batch.rows:
+                in_flight.append(pool.submit(_write, container, batch))
+            cursor = batch.next
+        while in_flight:
+            done(in_flight.popleft().result())
 
 
 def _write(container: Container, batch: Batch) -> int:

@@ -19,7 +19,7 @@ from broker.disclosure_log.verify import verify_log
 from broker.disclosures.models import ProportionalityAnswers
 from broker.rotation.commands import run_keys_command
 from broker.rotation.inventory import HEADER_BYTES, field_header, take_inventory
-from broker.rotation.rekey import rekey_batch
+from broker.rotation.rekey import plan_persons, plan_signals, rekey_batch
 from broker.rotation.service import rekey_all, reload_keys, rotate_keys
 from broker.signals.models import Signal, SignalPerson
 from tests.identities import CHILD_1, FATHER, MOTHER, OTHER_ADULT, OTHER_CHILD, STRANGER
@@ -53,6 +53,12 @@ def person_versions(container: Container) -> list[int]:
         return sorted(session.exec(select(SignalPerson.key_version)).all())
 
 
+def payload_versions(container: Container) -> list[int]:
+    with Session(container.engine) as session:
+        payloads = session.exec(select(Signal.payload_enc)).all()
+    return sorted(container.fields.key_version(blob) for blob in payloads)
+
+
 def checkpoint_note(container: Container) -> str:
     with unit_of_work(container.engine) as session:
         return container.log.checkpoint(session).note
@@ -74,11 +80,13 @@ def test_a_hit_is_found_before_during_and_after_rotation(
     assert all(is_known(client, auth, bsn) for bsn in EVERYONE[:5])  # nothing moved yet
     register(client, auth, STRANGER)  # written under the new version at once
     with unit_of_work(clean.engine) as session:
-        batch = rekey_batch(session, clean, batch_size=1)
-        while batch.rows == 0 and batch.next is not None:  # pages emptied by earlier tests
-            batch = rekey_batch(session, clean, batch_size=1, start=batch.next)
-        assert batch.rows == 2  # one person and its signal
+        for plan in (plan_persons, plan_signals):  # one person, then one signal's fields
+            batch = rekey_batch(session, clean, batch_size=1, plan=plan)
+            while batch.rows == 0 and batch.next is not None:  # pages emptied by earlier tests
+                batch = rekey_batch(session, clean, batch_size=1, cursor=batch.next, plan=plan)
+            assert batch.rows == 1
     assert set(person_versions(clean)) == {old, new}  # halfway
+    assert set(payload_versions(clean)) == {old, new}
     assert all(is_known(client, auth, bsn) for bsn in EVERYONE)
 
     report = rekey_all(clean, batch_size=2, settle=timedelta(0))
@@ -148,7 +156,8 @@ def test_cli_rotation_is_picked_up_by_other_processes(
     settings = broker_env.settings
     assert run_keys_command("rotate", settings, batch_size=1, settle=timedelta(0)) == 0
     out = capsys.readouterr().out
-    assert "batch 1: 2 rows" in out and f"retired version {old}" in out
+    assert "batch 1: 1 rows" in out and "re-keyed 2 rows in 2 batches" in out  # person, signal
+    assert f"retired version {old}" in out
     assert clean.keystore.active_version == old  # this process has not looked yet
     assert reload_keys(clean) is True
     assert reload_keys(clean) is False  # unchanged file: no costly unlock

@@ -6,7 +6,7 @@ import struct
 
 import pytest
 
-from keys import DecryptionFailed, FieldCipher, Keystore
+from keys import DecryptionFailed, FieldCipher, Keystore, KeyVersionError
 
 AAD = b"signal:42:notes"
 
@@ -92,3 +92,55 @@ def test_open_json_refuses_non_objects(cipher: FieldCipher) -> None:
 def test_injected_nonce_source(keystore: Keystore) -> None:
     fixed = FieldCipher(keystore, rng=lambda n: b"\x00" * n)
     assert fixed.encrypt(b"x", aad=AAD) == fixed.encrypt(b"x", aad=AAD)
+
+
+def test_batch_decrypt_and_encrypt_match_the_single_calls(
+    keystore: Keystore, cipher: FieldCipher
+) -> None:
+    old = [cipher.encrypt(f"row {n}".encode(), aad=b"row:%d" % n) for n in range(3)]
+    keystore.rotate()
+    mixed = [*old, cipher.encrypt(b"row 3", aad=b"row:3")]  # two versions in one batch
+    items = [(blob, b"row:%d" % n) for n, blob in enumerate(mixed)]
+    plaintexts = cipher.decrypt_many(items)
+    assert plaintexts == [cipher.decrypt(blob, aad=aad) for blob, aad in items]
+    fresh = cipher.encrypt_many(
+        [(text, aad) for text, (_, aad) in zip(plaintexts, items, strict=True)], version=2
+    )
+    assert [cipher.key_version(blob) for blob in fresh] == [2, 2, 2, 2]
+    assert len({blob[5:17] for blob in fresh}) == 4  # a fresh nonce each
+    assert [cipher.decrypt(blob, aad=aad) for blob, (_, aad) in zip(fresh, items)] == plaintexts
+    assert cipher.encrypt_many([], version=2) == []
+
+
+def test_batch_decrypt_fails_opaquely_on_any_bad_blob(cipher: FieldCipher) -> None:
+    good = cipher.encrypt(b"secret", aad=AAD)
+    for bad in ((good, b"another row"), (good[:10], AAD), (b"\x02" + good[1:], AAD)):
+        with pytest.raises(DecryptionFailed) as caught:
+            cipher.decrypt_many([(good, AAD), bad])
+        assert str(caught.value) == "field cannot be decrypted"
+
+
+def test_batch_encrypt_refuses_a_version_no_longer_active(
+    keystore: Keystore, cipher: FieldCipher
+) -> None:
+    # A batch planned before another rotation was loaded must not write the older version.
+    keystore.rotate()
+    with pytest.raises(KeyVersionError):
+        cipher.encrypt_many([(b"x", AAD)], version=1)
+    with pytest.raises(KeyVersionError):
+        cipher.encrypt_many([(b"x", AAD)], version=3)
+
+
+def test_batch_encrypt_takes_its_nonces_from_the_injected_source(keystore: Keystore) -> None:
+    calls: list[int] = []
+
+    def counted(n: int) -> bytes:
+        calls.append(n)
+        return bytes(range(n))
+
+    blobs = FieldCipher(keystore, rng=counted).encrypt_many([(b"a", AAD), (b"b", AAD)], version=1)
+    assert calls == [24]
+    assert blobs[0][5:17] == bytes(range(12)) and blobs[1][5:17] == bytes(range(12, 24))
+    short = FieldCipher(keystore, rng=lambda n: b"\x00" * (n - 1))
+    with pytest.raises(ValueError):
+        short.encrypt_many([(b"a", AAD)], version=1)

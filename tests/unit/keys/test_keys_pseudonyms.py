@@ -76,6 +76,19 @@ def test_lookup_during_rotation_finds_rows_of_either_version(
     assert pseudonymiser.lookup_tokens(y) == {2: stored_after}
 
 
+def test_batch_index_tokens_match_the_single_call(
+    keystore: Keystore, pseudonymiser: Pseudonymiser
+) -> None:
+    ys = [pseudonymiser.matching_pseudonym(BSN), MatchingPseudonym(bytes(32))]
+    keystore.rotate()
+    for version in (1, 2):
+        assert pseudonymiser.index_tokens(ys, version=version) == [
+            pseudonymiser.index_token(y, version=version) for y in ys
+        ]
+    with pytest.raises(ValueError):
+        pseudonymiser.index_tokens([MatchingPseudonym(b"short")], version=2)
+
+
 def test_release_pseudonyms_are_stable_per_recipient_and_differ_across(
     keystore: Keystore, pseudonymiser: Pseudonymiser
 ) -> None:
