@@ -34,7 +34,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import machine
+from bench.common import machine, target
 from connectors.credentials import development_key_path, load_private_key
 from connectors.importer import Importer, ImportReport
 from connectors.mappings import EXPORTS
@@ -279,6 +279,17 @@ def main() -> None:
             f"| {r.waited.get('/v1/signals/bulk', 0.0):.1f} "
             f"| {r.waited.get('/v1/pseudonyms/evaluate', 0.0):.1f} |"
         )
+    # Issue #8 is about the default, blind path; smaller runs are reported, not judged.
+    for r in results:
+        if r.mode == "blind":
+            rows, seconds = r.report.rows, r.report.seconds
+            met = seconds <= 60 if rows >= 100_000 else None
+            target(
+                8,
+                "100,000 police rows imported end to end within 60 s",
+                f"{seconds:.1f} s for {rows:,} rows",
+                met,
+            )
 
 
 if __name__ == "__main__":

@@ -60,6 +60,8 @@ class PersonRef(BaseModel):
 
     @model_validator(mode="after")
     def _exactly_one_form(self) -> Self:
+        if self.oprf_output is not None and self.bsn is None and self._no_name_part():
+            return self  # the blind path, at once: bulk imports send thousands of these
         by_name = [self.family_name, self.given_names, self.birth_date]
         forms = [
             self.bsn is not None,
@@ -73,6 +75,9 @@ class PersonRef(BaseModel):
         if forms[1] and not all(part not in (None, "") for part in by_name):
             raise ValueError("family_name, given_names and birth_date are all required")
         return self
+
+    def _no_name_part(self) -> bool:
+        return self.family_name is None and self.given_names is None and self.birth_date is None
 
     def pseudonym(self, pseudonymiser: Pseudonymiser) -> MatchingPseudonym:
         """The matching pseudonym y of this person."""

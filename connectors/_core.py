@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -23,6 +24,15 @@ from keys import PersonIdentifier
 
 MAX_BULK = 10_000
 _MAX_KEY_LENGTH = 128
+
+
+@dataclass(frozen=True)
+class BulkRequest:
+    """One bulk registration ready to send: its items' offset, idempotency key and body."""
+
+    offset: int
+    key: str
+    content: bytes = field(repr=False)
 
 
 class ClientCore:
@@ -76,6 +86,15 @@ class ClientCore:
             if len(items) > self.max_batch:
                 key = f"{idempotency_key}.{offset // self.max_batch}"
             yield offset, items[offset : offset + self.max_batch], key
+
+    def bulk_requests(
+        self, items: Sequence[SignalDraft], idempotency_key: str
+    ) -> list[BulkRequest]:
+        """The bulk requests for ``items``, encoded; every identifier must be pseudonymised."""
+        return [
+            BulkRequest(offset, key, encode({"items": [self.signal_body(i) for i in chunk]}))
+            for offset, chunk, key in self.chunks(items, idempotency_key)
+        ]
 
     def idempotency_key(self, items: Sequence[SignalDraft], *, scope: str = "") -> str:
         """A key derived from content: the same items (and scope) give the same key.

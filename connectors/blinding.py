@@ -42,7 +42,7 @@ class Blinded:
 
 
 class BlindCache:
-    """OPRF outputs by canonical identifier bytes; safe to share between two threads."""
+    """OPRF outputs by canonical identifier bytes; safe to share between threads."""
 
     def __init__(self) -> None:
         self._outputs: dict[bytes, str] = {}
@@ -51,27 +51,31 @@ class BlindCache:
     def __len__(self) -> int:
         return len(self._outputs)
 
+    def unknown(self, identifiers: Iterable[PersonIdentifier]) -> list[bytes]:
+        """The canonical bytes of the identifiers not yet cached, each once, in order."""
+        with self._lock:
+            return list(
+                dict.fromkeys(
+                    data
+                    for data in (canonical_bytes(i) for i in identifiers)
+                    if data not in self._outputs
+                )
+            )
+
     def missing(self, identifiers: Iterable[PersonIdentifier]) -> list[Blinded]:
         """Blind every identifier not yet cached, in chunks the broker accepts."""
-        with self._lock:
-            wanted = dict.fromkeys(
-                data
-                for data in (canonical_bytes(i) for i in identifiers)
-                if data not in self._outputs
-            )
-        inputs = list(wanted)
-        return [
-            Blinded(chunk, [oprf.blind(data) for data in chunk])
-            for chunk in (inputs[i : i + MAX_ELEMENTS] for i in range(0, len(inputs), MAX_ELEMENTS))
-        ]
+        return blind_all(self.unknown(identifiers))
 
     def complete(self, blinded: Blinded, evaluated: Sequence[str]) -> None:
         """Unblind and finalise the broker's answers and cache the outputs."""
         if len(evaluated) != len(blinded.blinds):
             raise ValueError("the broker returned a different number of evaluations")
+        unblinded = oprf.unblind_many(
+            [b.blind for b in blinded.blinds], [unb64url(element) for element in evaluated]
+        )
         outputs = {
-            data: b64url(oprf.finalize(data, oprf.unblind(b.blind, unb64url(element))))
-            for data, b, element in zip(blinded.inputs, blinded.blinds, evaluated, strict=True)
+            data: b64url(oprf.finalize(data, element))
+            for data, element in zip(blinded.inputs, unblinded, strict=True)
         }
         with self._lock:
             self._outputs.update(outputs)
@@ -79,3 +83,13 @@ class BlindCache:
     def output(self, identifier: PersonIdentifier) -> str:
         """The cached OPRF output of ``identifier``; KeyError when it was never evaluated."""
         return self._outputs[canonical_bytes(identifier)]
+
+
+def blind_all(inputs: Sequence[bytes], *, chunk: int = MAX_ELEMENTS) -> list[Blinded]:
+    """Blind canonical identifier bytes, in chunks of at most ``chunk`` elements."""
+    if not 1 <= chunk <= MAX_ELEMENTS:
+        raise ValueError(f"a chunk holds 1 to {MAX_ELEMENTS} elements")
+    return [
+        Blinded(list(part), [oprf.blind(data) for data in part])
+        for part in (inputs[i : i + chunk] for i in range(0, len(inputs), chunk))
+    ]

@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from connectors._core import ClientCore, answer, encode, registered
+from connectors._core import BulkRequest, ClientCore, answer, encode, registered
 from connectors.blinding import Blinded
 from connectors.credentials import DEFAULT_AUDIENCE, Credentials
 from connectors.errors import BrokerUnavailable, ConnectorError
@@ -86,10 +86,19 @@ class BrokerClient:
         if not self.core.blind:
             return
         for blinded in self.core.cache.missing(identifiers):
-            body = self._request(
-                "POST", "/v1/pseudonyms/evaluate", {"elements": blinded.elements()}
-            )
-            _complete(self.core, blinded, body)
+            self.complete(blinded, self.evaluate(blinded))
+
+    def evaluate(self, blinded: Blinded) -> Any:
+        """The broker's answer for one chunk of blinded elements, still to be unblinded.
+
+        With ``complete`` this is ``pseudonymise`` in two steps, so that an importer can
+        unblind one chunk while the broker evaluates the next.
+        """
+        return self._request("POST", "/v1/pseudonyms/evaluate", {"elements": blinded.elements()})
+
+    def complete(self, blinded: Blinded, answer: Any) -> None:
+        """Unblind and finalise an ``evaluate`` answer and cache the OPRF outputs."""
+        _complete(self.core, blinded, answer)
 
     def register_signals(self, items: Sequence[SignalDraft], *, idempotency_key: str) -> Registered:
         """Register signals in bulk requests of at most ``max_batch`` items each.
@@ -99,10 +108,18 @@ class BrokerClient:
         them again with the same key is a no-op.
         """
         self.pseudonymise(_identifiers(items))
-        answers = []
-        for offset, chunk, key in self.core.chunks(items, idempotency_key):
-            body = {"items": [self.core.signal_body(item) for item in chunk]}
-            answers.append(self._request("POST", "/v1/signals/bulk", body, key=key, offset=offset))
+        return self.send_bulk(self.core.bulk_requests(items, idempotency_key))
+
+    def send_bulk(self, requests: Sequence[BulkRequest]) -> Registered:
+        """Send bulk requests built ahead with ``core.bulk_requests``, one after the other.
+
+        ``register_signals`` in two steps, so an importer can build the next batch's body
+        while the broker registers this one.
+        """
+        answers = [
+            self._request("POST", "/v1/signals/bulk", key=r.key, offset=r.offset, content=r.content)
+            for r in requests
+        ]
         return registered(answers)
 
     def find_hits(self, purpose: str, persons: Sequence[PersonIdentifier]) -> dict[str, Any]:
@@ -154,8 +171,10 @@ class BrokerClient:
         params: dict[str, Any] | None = None,
         key: str | None = None,
         offset: int = 0,
+        content: bytes | None = None,
     ) -> Any:
-        content = encode(body) if body is not None else None
+        if content is None and body is not None:
+            content = encode(body)
         attempt = 0
         while True:
             attempt += 1

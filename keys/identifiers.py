@@ -13,6 +13,7 @@ _DIGITS = re.compile(r"[0-9]{8,9}")
 # Characters people type inside a BSN ("1234.56.782", "123 456 782").
 _BSN_SEPARATORS = str.maketrans("", "", " .-\t")
 _WEIGHTS = (9, 8, 7, 6, 5, 4, 3, 2, -1)
+_ZERO_WEIGHT = sum(_WEIGHTS) * ord("0")
 _UNIT_SEPARATOR = b"\x1f"
 
 
@@ -23,7 +24,12 @@ def is_valid_bsn(value: str) -> bool:
     digits = value.zfill(9)
     if digits == "000000000":
         return False
-    checksum = sum(weight * int(digit) for weight, digit in zip(_WEIGHTS, digits, strict=True))
+    # The weighted sum over the ASCII codes, less the weights times ord("0"): one expression
+    # instead of a generator, since an import checks every BSN of every row.
+    d = digits.encode("ascii")
+    checksum = (
+        9 * d[0] + 8 * d[1] + 7 * d[2] + 6 * d[3] + 5 * d[4] + 4 * d[5] + 3 * d[6] + 2 * d[7] - d[8]
+    ) - _ZERO_WEIGHT
     return checksum % 11 == 0
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from nacl import bindings, exceptions
@@ -21,6 +22,7 @@ _H2_TAG = b"dv-broker/oprf/v1/H2"
 _SCALAR_BYTES = 32
 _ELEMENT_BYTES = 32
 _ZERO_SCALAR = bytes(_SCALAR_BYTES)
+_ONE_SCALAR = b"\x01" + bytes(_SCALAR_BYTES - 1)
 _IDENTITY = b"\x01" + bytes(_ELEMENT_BYTES - 1)
 
 
@@ -74,6 +76,42 @@ def unblind(blind: bytes, evaluated: bytes) -> bytes:
     """Remove the blinding scalar from the server's answer (client side)."""
     _check_scalar(blind)
     return _multiply(bindings.crypto_core_ed25519_scalar_invert(blind), evaluated)
+
+
+def unblind_many(blinds: Sequence[bytes], evaluated: Sequence[bytes]) -> list[bytes]:
+    """``unblind`` of each pair, with one scalar inversion for all of them (client side).
+
+    Montgomery's trick: invert the product of the blinds once, then peel each inverse off
+    with two multiplications mod L (about 1 µs each, against 20 µs for an inversion).
+    """
+    if len(blinds) != len(evaluated):
+        raise ValueError("one evaluated element per blind")
+    return [
+        _multiply(inverse, element)
+        for inverse, element in zip(invert_many(blinds), evaluated, strict=True)
+    ]
+
+
+def invert_many(scalars: Sequence[bytes]) -> list[bytes]:
+    """The inverse mod L of each non-zero scalar, with a single inversion."""
+    prefixes: list[bytes] = []
+    product = _ONE_SCALAR
+    for scalar in scalars:
+        _check_scalar(scalar)
+        prefixes.append(product)
+        product = bindings.crypto_core_ed25519_scalar_mul(product, scalar)
+    if not scalars:
+        return []
+    # L is prime, so a product of scalars non-zero mod L is non-zero mod L too; a scalar
+    # that is zero mod L without being zero bytes (L itself) makes the product zero.
+    if product == _ZERO_SCALAR:
+        raise ValueError("a scalar is zero mod L")
+    inverse = bindings.crypto_core_ed25519_scalar_invert(product)
+    inverses = [b""] * len(scalars)
+    for number in range(len(scalars) - 1, -1, -1):
+        inverses[number] = bindings.crypto_core_ed25519_scalar_mul(inverse, prefixes[number])
+        inverse = bindings.crypto_core_ed25519_scalar_mul(inverse, scalars[number])
+    return inverses
 
 
 def finalize(data: bytes, unblinded: bytes) -> bytes:

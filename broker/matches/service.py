@@ -27,7 +27,7 @@ from broker.disclosure_log.service import record
 from broker.matches.directory import Directory
 from broker.matches.models import Match, MatchNotice, MatchParty, Notification
 from broker.signals.models import Signal, SignalPerson
-from broker.signals.repository import SignalRepository
+from broker.signals.repository import ActiveRef, SignalRepository
 from broker.types import OrgType
 from keys import MatchingPseudonym
 
@@ -47,31 +47,67 @@ class Involvement:
 
 
 def find_involvements(
-    session: Session, container: Container, ys: Sequence[MatchingPseudonym], *, now: datetime
+    session: Session,
+    container: Container,
+    ys: Sequence[MatchingPseudonym],
+    *,
+    now: datetime,
+    exclude_org: str | None = None,
 ) -> list[Involvement]:
-    """Active signals on each person, directly or through a family member."""
+    """Active signals on each person, directly or through a family member.
+
+    Signals of ``exclude_org`` still link family members but are not returned, nor loaded:
+    a registration leaves its own organisation's signals out, and meets many of them.
+    """
     repo = SignalRepository(session)
     token_owner = _tokens(container, ys)
-    direct = repo.active_by_tokens(token_owner, now=now)
-    found = {
-        (token_owner[p.index_token], s.id): Involvement(token_owner[p.index_token], s)
-        for p, s in direct
-    }
+    signals: dict[str, Signal] = {}
+    direct = _active(repo, token_owner, signals, now=now, lean=exclude_org is not None)
+    found: dict[tuple[int, str], bool] = {}  # (person, signal id) -> via a family member
+    for ref in direct:
+        found.setdefault((token_owner[ref.index_token], ref.signal_id), False)
     # Family: persons registered together with an asked-about person in any signal.
+    owner_of_signal = {ref.signal_id: token_owner[ref.index_token] for ref in direct}
     relatives = [
-        p for p in repo.persons_of({s.id for _, s in direct}) if p.index_token not in token_owner
+        p for p in repo.person_keys_of(owner_of_signal) if p.index_token not in token_owner
     ]
-    owner_of_signal = {s.id: token_owner[p.index_token] for p, s in direct}
     via: dict[bytes, int] = {}
     for relative in relatives:
         owner = owner_of_signal[relative.signal_id]
-        y = MatchingPseudonym(container.fields.decrypt(relative.y_enc, aad=person_aad(relative)))
+        aad = person_aad_of(relative.signal_id, relative.position)
+        y = MatchingPseudonym(container.fields.decrypt(relative.y_enc, aad=aad))
         for token in container.pseudonymiser.lookup_tokens(y).values():
             via.setdefault(token, owner)
-    for person, signal in repo.active_by_tokens(via, now=now):
-        key = (via[person.index_token], signal.id)
-        found.setdefault(key, Involvement(via[person.index_token], signal, via_family=True))
-    return list(found.values())
+    family = _active(repo, via, signals, now=now, lean=exclude_org is not None)
+    for ref in family:
+        found.setdefault((via[ref.index_token], ref.signal_id), True)
+    org_of = {ref.signal_id: ref.org_id for ref in (*direct, *family)}
+    wanted = {sid for _, sid in found if org_of[sid] != exclude_org and sid not in signals}
+    if wanted:
+        signals.update(repo.by_ids(wanted))
+    return [
+        Involvement(person, signals[sid], via_family=via_family)
+        for (person, sid), via_family in found.items()
+        if org_of[sid] != exclude_org and sid in signals  # gone meanwhile: purged
+    ]
+
+
+def _active(
+    repo: SignalRepository,
+    tokens: dict[bytes, int],
+    signals: dict[str, Signal],
+    *,
+    now: datetime,
+    lean: bool,
+) -> list[ActiveRef]:
+    """Active signals on these tokens; unless ``lean``, with their rows put in ``signals``."""
+    if lean:
+        return repo.active_refs(tokens, now=now)
+    refs = []
+    for person, signal in repo.active_by_tokens(tokens, now=now):
+        signals[signal.id] = signal
+        refs.append(ActiveRef(person.index_token, signal.id, signal.org_id))
+    return refs
 
 
 def _tokens(container: Container, ys: Sequence[MatchingPseudonym]) -> dict[bytes, int]:
@@ -84,7 +120,12 @@ def _tokens(container: Container, ys: Sequence[MatchingPseudonym]) -> dict[bytes
 
 def person_aad(person: SignalPerson) -> bytes:
     """Associated data binding an encrypted pseudonym to its row."""
-    return f"signal_person:{person.signal_id}:{person.position}".encode()
+    return person_aad_of(person.signal_id, person.position)
+
+
+def person_aad_of(signal_id: str, position: int) -> bytes:
+    """``person_aad`` of the row (signal_id, position), without building the row."""
+    return f"signal_person:{signal_id}:{position}".encode()
 
 
 def is_hidden_org(org_type: OrgType) -> bool:

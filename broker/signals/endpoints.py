@@ -17,6 +17,7 @@ from broker.signals.schemas import (
     SignalPublic,
 )
 from broker.signals.service import (
+    collector_paused,
     list_own,
     public,
     register_signals,
@@ -50,20 +51,26 @@ def create_signals(
     idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
 ) -> Any:
     """Register up to 10,000 signals at once: all or nothing, with per-row errors."""
-    fingerprint = request_fingerprint(body.items)
-    if idempotency_key:
-        previous = replay_or_none(session, principal, idempotency_key, fingerprint)
-        if previous is not None:
-            return previous
-    prepared, matches = register_signals(session, container, principal, body.items)
-    response = BulkCreated(
-        created=len(prepared), ids=[p.signal.id for p in prepared], matches=matches
-    ).model_dump(mode="json")
-    if idempotency_key:
-        remember(
-            session, principal, idempotency_key, fingerprint, response, now=container.clock.now()
-        )
-    return response
+    with collector_paused():
+        fingerprint = request_fingerprint(body.items)
+        if idempotency_key:
+            previous = replay_or_none(session, principal, idempotency_key, fingerprint)
+            if previous is not None:
+                return previous
+        prepared, matches = register_signals(session, container, principal, body.items)
+        response = BulkCreated(
+            created=len(prepared), ids=[p.signal.id for p in prepared], matches=matches
+        ).model_dump(mode="json")
+        if idempotency_key:
+            remember(
+                session,
+                principal,
+                idempotency_key,
+                fingerprint,
+                response,
+                now=container.clock.now(),
+            )
+        return response
 
 
 @router.get("", response_model=SignalList)

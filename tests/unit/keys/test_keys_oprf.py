@@ -111,6 +111,39 @@ def test_unblind_refuses_a_bad_server_answer() -> None:
         oprf.unblind(blinded.blind, SMALL_ORDER[0])
 
 
+def test_unblind_many_equals_unblind_one_by_one() -> None:
+    inputs = [DATA, b"bsn:111222333", b"name:x\x1fy\x1f2000-01-01"] * 3
+    blinded = [oprf.blind(data) for data in inputs]
+    evaluated = [oprf.evaluate(KEY, b.element) for b in blinded]
+    together = oprf.unblind_many([b.blind for b in blinded], evaluated)
+    assert together == [oprf.unblind(b.blind, e) for b, e in zip(blinded, evaluated, strict=True)]
+    assert [oprf.finalize(d, u) for d, u in zip(inputs, together, strict=True)] == [
+        oprf.evaluate_direct(KEY, d) for d in inputs
+    ]
+    assert oprf.unblind_many([], []) == []
+
+
+def test_invert_many_equals_one_inversion_each() -> None:
+    scalars = [oprf.blind(bytes([n])).blind for n in range(20)]
+    assert oprf.invert_many(scalars) == [
+        bindings.crypto_core_ed25519_scalar_invert(s) for s in scalars
+    ]
+
+
+def test_unblind_many_refuses_bad_input() -> None:
+    blinded = oprf.blind(DATA)
+    good = oprf.evaluate(KEY, blinded.element)
+    with pytest.raises(InvalidElement):
+        oprf.unblind_many([blinded.blind, blinded.blind], [good, SMALL_ORDER[3]])
+    with pytest.raises(ValueError):
+        oprf.unblind_many([blinded.blind], [good, good])
+    with pytest.raises(ValueError):
+        oprf.invert_many([blinded.blind, bytes(32)])
+    order = bytes.fromhex("edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010")
+    with pytest.raises(ValueError):  # L itself: zero mod L although not zero bytes
+        oprf.invert_many([blinded.blind, order])
+
+
 def test_generate_key_needs_64_bytes_and_a_non_zero_scalar() -> None:
     with pytest.raises(ValueError):
         oprf.generate_key(bytes(32))
