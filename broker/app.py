@@ -82,7 +82,12 @@ def create_app(
         lifespan=lifespan,
     )
     install_problem_handlers(app)
-    app.add_middleware(BrokerMiddleware, max_body_bytes=settings.max_body_bytes, metrics=metrics)
+    app.add_middleware(
+        BrokerMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        metrics=metrics,
+        max_inflight=settings.max_inflight_requests,
+    )
     app.include_router(ops_router)
     app.include_router(organisations_router, responses=PROBLEM_RESPONSES)
     app.include_router(signals_router, responses=PROBLEM_RESPONSES)

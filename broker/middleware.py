@@ -1,4 +1,4 @@
-"""ASGI middleware: body-size limit, security headers, metrics and access logs."""
+"""ASGI middleware: load shedding, body-size limit, security headers, metrics and access logs."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from broker.errors import PayloadTooLarge
+from broker.errors import PayloadTooLarge, ServiceUnavailable
 from broker.ops.metrics import Metrics
 from broker.problems import problem_response
 
@@ -25,13 +25,27 @@ SECURITY_HEADERS = [
 ]
 
 
-class BrokerMiddleware:
-    """Refuses oversized bodies, adds headers, counts and logs every request."""
+# Paths that are never shed: the orchestrator must see a busy process as alive and ready.
+_UNSHED = ("/health", "/ready", "/metrics")
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, metrics: Metrics) -> None:
+
+class BrokerMiddleware:
+    """Sheds load, refuses oversized bodies, adds headers, counts and logs every request.
+
+    At most ``max_inflight`` requests are in progress in this process; one more is answered
+    503 at once. Without the bound an overloaded process queues requests until their
+    callers have given up, and then spends all its time on answers nobody reads: its useful
+    throughput collapses instead of levelling off at capacity (bench/bench_hits.py).
+    """
+
+    def __init__(
+        self, app: ASGIApp, *, max_body_bytes: int, metrics: Metrics, max_inflight: int = 32
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.metrics = metrics
+        self.max_inflight = max_inflight
+        self.inflight = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Handle one HTTP request."""
@@ -46,6 +60,7 @@ class BrokerMiddleware:
         state: dict[str, Any] = {"status": 500, "received": 0}
         started = time.perf_counter()
         request_id = uuid.uuid4().hex
+        shed = self.inflight >= self.max_inflight and not scope["path"].startswith(_UNSHED)
 
         async def limited_receive() -> Message:
             message = await receive()
@@ -65,9 +80,18 @@ class BrokerMiddleware:
                 message = {**message, "headers": headers}
             await send(message)
 
+        if shed:
+            busy = ServiceUnavailable(
+                "The broker is at capacity; try again shortly.", retry_after=1
+            )
+            await problem_response(busy, request)(scope, receive, tracking_send)
+            self._observe(scope, state["status"], time.perf_counter() - started, request_id)
+            return
+        self.inflight += 1  # one event loop per process: no lock needed
         try:
             await self.app(scope, limited_receive, tracking_send)
         finally:
+            self.inflight -= 1
             self._observe(scope, state["status"], time.perf_counter() - started, request_id)
 
     def _observe(self, scope: Scope, status: int, seconds: float, request_id: str) -> None:

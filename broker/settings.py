@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     token_audience: str = "dv-broker"  # noqa: S105 - an audience, not a secret
     token_max_lifetime_seconds: int = Field(default=900, ge=60, le=900)
     max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+    # Requests in progress per process before more are answered 503 (load shedding).
+    max_inflight_requests: int = Field(default=32, ge=1)
     log_origin: str = "dv-broker.local/disclosure-log"
     checkpoint_interval_seconds: int = Field(default=60, ge=1, le=60)
     log_retention_days: int = Field(default=5 * 365, ge=1)
