@@ -118,6 +118,23 @@ def clean(container: Container) -> Container:
 
 
 @pytest.fixture
+def cli(broker_env: BrokerEnv, clean: Container, monkeypatch: pytest.MonkeyPatch) -> Container:
+    """Point ``broker`` at the session's broker through the environment, as an operator would."""
+    settings = broker_env.settings
+    monkeypatch.setenv("BROKER_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("BROKER_ENV", settings.env.value)
+    for name, value in (
+        ("BROKER_DATABASE_URL", settings.database_url),
+        ("BROKER_REDIS_URL", settings.redis_url),
+    ):
+        if value:
+            monkeypatch.setenv(name, value)
+        else:
+            monkeypatch.delenv(name, raising=False)
+    return clean
+
+
+@pytest.fixture
 def client(broker_env: BrokerEnv, clean: Container) -> Iterator[TestClient]:
     """An HTTP client against a fresh app on the session's broker."""
     app = create_app(broker_env.settings, container=clean, run_tasks=False)

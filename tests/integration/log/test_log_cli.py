@@ -18,25 +18,7 @@ from broker.disclosure_log.sequencer import pending
 from broker.disclosure_log.service import DisclosureLog, body_of
 from broker.disclosure_log.signer import KeystoreSigner
 from broker.ledger import verify_checkpoint
-from tests.conftest import BrokerEnv
 from tests.integration.log.helpers import append_events
-
-
-@pytest.fixture
-def cli(broker_env: BrokerEnv, clean: Container, monkeypatch: pytest.MonkeyPatch) -> Container:
-    """Point ``broker`` at the session's broker through the environment, as an operator would."""
-    settings = broker_env.settings
-    monkeypatch.setenv("BROKER_DATA_DIR", str(settings.data_dir))
-    monkeypatch.setenv("BROKER_ENV", settings.env.value)
-    for name, value in (
-        ("BROKER_DATABASE_URL", settings.database_url),
-        ("BROKER_REDIS_URL", settings.redis_url),
-    ):
-        if value:
-            monkeypatch.setenv(name, value)
-        else:
-            monkeypatch.delenv(name, raising=False)
-    return clean
 
 
 def sign_checkpoint(capsys: pytest.CaptureFixture[str]) -> str:

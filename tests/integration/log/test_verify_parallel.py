@@ -20,28 +20,10 @@ from broker.disclosure_log import verify as verify_module
 from broker.disclosure_log.retention import redact_expired
 from broker.disclosure_log.verify import VerifyReport, verify_log
 from broker.ledger import leaf_hash
-from tests.conftest import BrokerEnv
 from tests.integration.log.helpers import append_events
 
 SIZE = 40
 CHUNK = 4
-
-
-@pytest.fixture
-def cli(broker_env: BrokerEnv, clean: Container, monkeypatch: pytest.MonkeyPatch) -> Container:
-    """Point ``broker`` at the session's broker through the environment."""
-    settings = broker_env.settings
-    monkeypatch.setenv("BROKER_DATA_DIR", str(settings.data_dir))
-    monkeypatch.setenv("BROKER_ENV", settings.env.value)
-    for name, value in (
-        ("BROKER_DATABASE_URL", settings.database_url),
-        ("BROKER_REDIS_URL", settings.redis_url),
-    ):
-        if value:
-            monkeypatch.setenv(name, value)
-        else:
-            monkeypatch.delenv(name, raising=False)
-    return clean
 
 
 def verify(container: Container, *, workers: int | None, chunk: int | None) -> VerifyReport:

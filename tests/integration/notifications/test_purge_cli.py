@@ -15,25 +15,7 @@ from broker.container import Container
 from broker.db import unit_of_work
 from broker.disclosure_log.models import LogEntry
 from broker.signals.models import Signal, SignalTombstone
-from tests.conftest import BrokerEnv
 from tests.identities import CHILD_1, FATHER, MOTHER
-
-
-@pytest.fixture
-def cli(broker_env: BrokerEnv, clean: Container, monkeypatch: pytest.MonkeyPatch) -> Container:
-    """Point ``broker`` at the session's broker through the environment, as an operator would."""
-    settings = broker_env.settings
-    monkeypatch.setenv("BROKER_DATA_DIR", str(settings.data_dir))
-    monkeypatch.setenv("BROKER_ENV", settings.env.value)
-    for name, value in (
-        ("BROKER_DATABASE_URL", settings.database_url),
-        ("BROKER_REDIS_URL", settings.redis_url),
-    ):
-        if value:
-            monkeypatch.setenv(name, value)
-        else:
-            monkeypatch.delenv(name, raising=False)
-    return clean
 
 
 def register(client: TestClient, auth, *bsns: str) -> str:
