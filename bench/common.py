@@ -55,23 +55,23 @@ def broker_settings(database_url: str, *, redis: bool = True) -> Iterator[Settin
         yield settings
 
 
-def machine() -> str:
-    """A one-line description of the machine and commit."""
-    commit = (
-        subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
-        ).stdout.strip()
-        or "unknown"
-    )
-    cpu = "unknown cpu"
+def cpu_model() -> str:
+    """The CPU's model name from ``/proc/cpuinfo`` ("unknown cpu" elsewhere)."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+                return line.split(":", 1)[1].strip()
     except OSError:
         pass
-    return f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, commit {commit}"
+    return "unknown cpu"
+
+
+def machine() -> str:
+    """A one-line description of the machine and commit."""
+    return (
+        f"{os.cpu_count()} cores ({cpu_model()}), Python {platform.python_version()}, "
+        f"commit {commit_info()}"
+    )
 
 
 def target(
@@ -124,15 +124,7 @@ def commit_info() -> str:
 def machine_info() -> dict[str, str]:
     """What a reader needs to judge the figures: CPU, memory, disk, versions, commit."""
     info: dict[str, str] = {}
-    cpu = "unknown cpu"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    info["CPU"] = f"{os.cpu_count()} cores, {cpu}"
+    info["CPU"] = f"{os.cpu_count()} cores, {cpu_model()}"
     try:
         meminfo = dict(
             line.split(":", 1) for line in Path("/proc/meminfo").read_text().splitlines()
