@@ -13,7 +13,7 @@ from broker.db import unit_of_work
 from broker.disclosure_log.retention import redact_expired
 from broker.disclosure_log.verify import verify_log
 from broker.ledger import leaf_hash, verify_checkpoint, verify_consistency, verify_inclusion
-from tests.integration.log.helpers import append_events
+from tests.integration.log.helpers import append_events, swap_entries
 
 
 def verify(container: Container):
@@ -81,18 +81,7 @@ def test_direct_database_edits_are_detected(clean: Container, sql: str, first_ba
 def test_reordered_rows_are_detected(clean: Container) -> None:
     append_events(clean, 12)
     checkpoint(clean)
-    with clean.engine.begin() as conn:
-        rows = {
-            r[0]: (r[1], r[2])
-            for r in conn.execute(
-                text('SELECT "index", body, leaf_hash FROM log_entry WHERE "index" IN (3, 9)')
-            )
-        }
-        for index, other in ((3, 9), (9, 3)):
-            conn.execute(
-                text('UPDATE log_entry SET body = :b, leaf_hash = :h WHERE "index" = :i'),
-                {"b": rows[other][0], "h": rows[other][1], "i": index},
-            )
+    swap_entries(clean, 3, 9)
     report = verify(clean)
     assert not report.ok and report.first_bad == 3
 

@@ -20,7 +20,7 @@ from broker.disclosure_log import verify as verify_module
 from broker.disclosure_log.retention import redact_expired
 from broker.disclosure_log.verify import VerifyReport, verify_log
 from broker.ledger import leaf_hash
-from tests.integration.log.helpers import append_events
+from tests.integration.log.helpers import append_events, swap_entries
 
 SIZE = 40
 CHUNK = 4
@@ -160,18 +160,7 @@ def test_workers_name_the_same_first_bad_entry(
 
 def test_reordered_rows_are_detected_in_workers(clean: Container) -> None:
     build(clean)
-    with clean.engine.begin() as conn:
-        rows = {
-            r[0]: (r[1], r[2])
-            for r in conn.execute(
-                text('SELECT "index", body, leaf_hash FROM log_entry WHERE "index" IN (3, 9)')
-            )
-        }
-        for index, other in ((3, 9), (9, 3)):
-            conn.execute(
-                text('UPDATE log_entry SET body = :b, leaf_hash = :h WHERE "index" = :i'),
-                {"b": rows[other][0], "h": rows[other][1], "i": index},
-            )
+    swap_entries(clean, 3, 9)
     report = three_ways(clean)
     assert not report.ok and report.first_bad == 3
 
