@@ -565,22 +565,24 @@ def run_size(
             # behind (checkpoints, autovacuum); measure the comparison on a settled machine.
             settled = settle(args.settle)
             say(f"{size:,} signals: 1-min load {settled:.2f} after settling; warming up")
-            asyncio.run(
-                load(urls, signer, probes, misses, rate=20, seconds=5, max_drain=args.max_drain)
-            )
-            if args.ratio_rate:
-                say(f"{size:,} signals: {args.ratio_rate:g} req/s for {args.ratio_seconds:g} s")
-                result.ratio = asyncio.run(
+
+            def offer(rate: float, seconds: float) -> LoadResult:
+                return asyncio.run(
                     load(
                         urls,
                         signer,
                         probes,
                         misses,
-                        rate=args.ratio_rate,
-                        seconds=args.ratio_seconds,
+                        rate=rate,
+                        seconds=seconds,
                         max_drain=args.max_drain,
                     )
                 )
+
+            offer(20, 5)
+            if args.ratio_rate:
+                say(f"{size:,} signals: {args.ratio_rate:g} req/s for {args.ratio_seconds:g} s")
+                result.ratio = offer(args.ratio_rate, args.ratio_seconds)
                 time.sleep(2)
             if args.bulk:
                 say(f"{size:,} signals: bulk registration of {args.bulk:,}")
@@ -588,17 +590,7 @@ def run_size(
                 time.sleep(2)
             if args.rate:
                 say(f"{size:,} signals: {args.rate:g} req/s for {args.seconds:g} s")
-                result.target = asyncio.run(
-                    load(
-                        urls,
-                        signer,
-                        probes,
-                        misses,
-                        rate=args.rate,
-                        seconds=args.seconds,
-                        max_drain=args.max_drain,
-                    )
-                )
+                result.target = offer(args.rate, args.seconds)
         finally:
             for proc in procs:
                 proc.terminate()
