@@ -129,7 +129,7 @@ class SignalRepository:
                 sa_select(person.c.index_token, person.c.signal_id, signal.c.org_id)
                 .join(signal, signal.c.id == person.c.signal_id)
                 .where(
-                    person.c.index_token.in_(unique[start : start + _IN_CHUNK]),
+                    self._token_in(unique[start : start + _IN_CHUNK]),
                     signal.c.withdrawn_at.is_(None),
                     signal.c.expires_at > now,
                 )
