@@ -8,6 +8,7 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import redis
 from sqlalchemy.engine import Engine
@@ -20,12 +21,16 @@ from broker.db import build_engine
 from broker.disclosure_log.service import DisclosureLog
 from broker.disclosure_log.signer import KeystoreSigner
 from broker.errors import ServiceUnavailable
+from broker.memo import Memo
 from broker.ops.metrics import Metrics
 from broker.organisations.cache import OrganisationCache, register_cache, unregister_cache
 from broker.policy import Catalogue, PolicyEngine, PolicyWatcher, RedisWatcher
 from broker.ratelimit import RateLimiter
 from broker.settings import Settings
 from keys import FieldCipher, FileCustody, Keystore, Pseudonymiser
+
+if TYPE_CHECKING:
+    from broker.matches.service import MatchMemoKey
 
 logger = logging.getLogger("broker.container")
 
@@ -49,6 +54,9 @@ class Container:
     limiter: RateLimiter
     reciprocity_purposes: frozenset[str]
     metrics: Metrics = field(default_factory=Metrics)
+    # Writes this process saw commit, which repeating would not change (broker.memo).
+    match_memo: Memo[MatchMemoKey, str] = field(default_factory=lambda: Memo("matches"))
+    alert_memo: Memo[str, bool] = field(default_factory=lambda: Memo("alerts"))
 
     @property
     def catalogue(self) -> Catalogue:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -15,10 +15,19 @@ from broker.transaction import transaction
 from broker.types import Role
 
 
-def get_container(request: Request) -> Container:
+def container_of(request: Request) -> Container:
     """The application's wiring, created in the lifespan."""
     container: Container = request.app.state.container
     return container
+
+
+async def get_container(request: Request) -> Container:
+    """``container_of`` as a dependency.
+
+    ``async`` because it does no I/O: FastAPI runs a plain ``def`` dependency in the
+    thread pool, and a hop there and back costs more than the dependency itself.
+    """
+    return container_of(request)
 
 
 ContainerDep = Annotated[Container, Depends(get_container)]
@@ -48,10 +57,10 @@ def get_principal(request: Request, container: ContainerDep) -> Principal:
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def require_role(*roles: Role) -> Callable[[Principal], Principal]:
+def require_role(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency that admits callers holding any of ``roles``."""
 
-    def check(principal: PrincipalDep) -> Principal:
+    async def check(principal: PrincipalDep) -> Principal:  # no I/O: no thread hop
         if not any(principal.has_role(role) for role in roles):
             raise Forbidden("Your role does not allow this action.")
         return principal

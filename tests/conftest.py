@@ -112,6 +112,8 @@ def clean(container: Container) -> Container:
     """A container whose domain tables (and Redis keys) are empty."""
     reset_domain_tables(container.engine)
     container.limiter.reset()
+    container.match_memo.clear()
+    container.alert_memo.clear()
     if container.redis is not None:
         container.redis.flushdb()
     return container

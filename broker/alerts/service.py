@@ -14,6 +14,7 @@ from broker.alerts.models import Alert
 from broker.auth.principal import Principal
 from broker.disclosure_log.search import require_reviewer
 from broker.errors import NotFound
+from broker.memo import Memo
 
 
 def raise_alert(
@@ -24,10 +25,20 @@ def raise_alert(
     kind: str,
     window: tuple[datetime, datetime],
     details: dict[str, Any],
+    memo: Memo[str, bool] | None = None,
 ) -> Alert | None:
-    """Create an alert unless the same one exists for this user, kind and window."""
+    """Create an alert unless the same one exists for this user, kind and window.
+
+    A pattern past its threshold asks again on every further query of its window: with a
+    ``memo`` (``Container.alert_memo``) the process asks the database only once.
+    """
     dedupe = f"{org_id}:{user_id}:{kind}:{window[0].isoformat()}"
-    if session.exec(select(Alert).where(Alert.dedupe_key == dedupe)).first() is not None:
+    if memo is not None and memo.get(dedupe):
+        return None
+    exists = session.exec(select(Alert).where(Alert.dedupe_key == dedupe)).first() is not None
+    if memo is not None:
+        memo.add_after_commit(session, [(dedupe, True)])
+    if exists:
         return None
     alert = Alert(
         id=uuid.uuid4().hex,

@@ -36,14 +36,13 @@ from broker.console.web import (
     ConsoleRoute,
     SignedIn,
     codec_of,
-    container_of,
     current_session,
     field,
     is_secure,
     message_of,
     render,
 )
-from broker.dependencies import SessionDep
+from broker.dependencies import SessionDep, container_of
 from broker.disclosures.approvals import pending_for
 from broker.disclosures.overrides import list_overrides
 from broker.errors import NotAuthenticated

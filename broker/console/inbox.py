@@ -19,12 +19,12 @@ from broker.console.web import (
     CheckedForm,
     ConsoleRoute,
     MemberSession,
-    container_of,
     field,
     message_of,
     render,
     words_of,
 )
+from broker.dependencies import container_of
 from broker.disclosures.approvals import decide, pending_for
 from broker.disclosures.schemas import ApprovalDecision
 from broker.errors import Conflict, InvalidRequest, NotFound, PolicyDenied

@@ -18,14 +18,13 @@ from broker.console.web import (
     CheckedForm,
     ConsoleRoute,
     OfficerSession,
-    container_of,
     field,
     message_of,
     render,
     words_of,
 )
 from broker.container import Container
-from broker.dependencies import SessionDep
+from broker.dependencies import SessionDep, container_of
 from broker.disclosure_log.events import EventType, LogEvent
 from broker.disclosure_log.service import record
 from broker.disclosures.overrides import (

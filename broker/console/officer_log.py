@@ -28,12 +28,11 @@ from broker.console.web import (
     CheckedForm,
     ConsoleRoute,
     OfficerSession,
-    container_of,
     message_of,
     render,
 )
 from broker.container import Container
-from broker.dependencies import SessionDep
+from broker.dependencies import SessionDep, container_of
 from broker.disclosure_log.endpoints import CSV_FIELDS
 from broker.disclosure_log.events import EventType, LogEvent
 from broker.disclosure_log.models import LogEntry

@@ -19,14 +19,13 @@ from broker.console.web import (
     CheckedForm,
     ConsoleRoute,
     OfficerSession,
-    container_of,
     field,
     message_of,
     render,
     words_of,
 )
 from broker.container import Container
-from broker.dependencies import SessionDep
+from broker.dependencies import SessionDep, container_of
 from broker.disclosure_log.search import LogFilter, search_entries, weekly_statistics
 from broker.errors import InvalidRequest
 from broker.persons import PersonRef

@@ -20,12 +20,12 @@ from broker.console.web import (
     CheckedForm,
     ConsoleRoute,
     MemberSession,
-    container_of,
     field,
     message_of,
     render,
 )
 from broker.container import Container
+from broker.dependencies import container_of
 from broker.disclosures.models import Override
 from broker.disclosures.schemas import (
     FIVE_QUESTIONS,

@@ -32,8 +32,7 @@ from broker.console.session import (
     SessionCodec,
     SignInRequired,
 )
-from broker.container import Container
-from broker.dependencies import get_container
+from broker.dependencies import container_of
 from broker.errors import (
     BrokerError,
     InvalidRequest,
@@ -67,11 +66,6 @@ def templates() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-
-
-def container_of(request: Request) -> Container:
-    """The application's wiring (also outside dependency injection, for the error path)."""
-    return get_container(request)
 
 
 def codec_of(request: Request) -> SessionCodec:

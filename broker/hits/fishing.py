@@ -68,6 +68,7 @@ def watch_query(
             kind=kind,
             window=(_window_start(now, window), now),
             details=details,
+            memo=container.alert_memo,
         )
         if alert is not None:
             record(

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Insert, insert
 from sqlalchemy import select as sa_select
@@ -169,6 +169,22 @@ _KEYS_PER_SELECT = 1000
 NoticeKey = tuple[date, str, str, str]
 
 
+class MatchMemoKey(NamedTuple):
+    """A pairing written today, for ``Container.match_memo`` (see ``broker.memo``).
+
+    A later sighting of the same pairing on the same day would find the match, join the
+    parties already joined and claim the notices already claimed: it skips those writes
+    (its log entry is still written).
+    """
+
+    day: date
+    person_key: str
+    actor: str
+    actor_hidden: bool
+    source: str
+    source_hidden: bool
+
+
 @dataclass(frozen=True)
 class _Pairing:
     """An involvement of another organisation than the actor's, with the person's log key."""
@@ -181,6 +197,12 @@ class _Pairing:
     @property
     def source(self) -> str:
         return self.inv.signal.org_id
+
+    def memo_key(self, day: date) -> MatchMemoKey:
+        """What this pairing's writes depend on: the match, both parties, the day's notices."""
+        return MatchMemoKey(
+            day, self.key, self.actor.org_id, self.actor.hidden, self.source, self.inv.is_hidden
+        )
 
     def notices(self, day: date) -> list[NoticeKey]:
         """Who is told of whom: the source always, the actor unless the source is hidden."""
@@ -203,8 +225,8 @@ def notify_matches(
     (recorded,) = record_matches(
         session, container, [Sighting(actor, ys, involvements)], cause=cause
     )
-    for event in recorded.events:
-        record(session, event)
+    for logged in recorded.events:
+        record(session, logged)
     return recorded.sent
 
 
@@ -223,12 +245,23 @@ def record_matches(
     now = container.clock.now()
     day = now.date()
     plans = [_pairings(container, sighting) for sighting in sightings]
-    pairings = [pairing for plan in plans for pairing in plan]
-    if not pairings:
-        return [Recorded(sent=0, events=()) for _ in sightings]
-    match_ids = _match_ids(session, {p.key for p in pairings}, now=now)
-    _join(session, pairings, match_ids, now=now)
-    fresh = _claim_notices(session, [n for p in pairings for n in p.notices(day)])
+    match_ids: dict[str, str] = {}
+    unwritten: list[_Pairing] = []
+    for pairing in (pairing for plan in plans for pairing in plan):
+        known = container.match_memo.get(pairing.memo_key(day))
+        if known is None:
+            unwritten.append(pairing)
+        else:
+            match_ids[pairing.key] = known
+    fresh: set[NoticeKey] = set()
+    if unwritten:
+        written = _match_ids(session, {p.key for p in unwritten}, now=now)
+        match_ids.update(written)
+        _join(session, unwritten, written, now=now)
+        fresh = _claim_notices(session, [n for p in unwritten for n in p.notices(day)])
+        container.match_memo.add_after_commit(
+            session, [(p.memo_key(day), written[p.key]) for p in unwritten]
+        )
     directory = Directory(session)
     rows: list[dict[str, Any]] = []
     results: list[Recorded] = []

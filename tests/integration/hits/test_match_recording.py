@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlmodel import Session, col, func, select
 
 from broker.clock import FrozenClock
@@ -78,6 +78,73 @@ def test_a_repeated_query_the_same_day_queues_no_second_notification(
     assert query(tomorrow, "vt-rr", OrgType.VEILIG_THUIS, MOTHER) == 0
     assert len(inbox(client, auth, "politie-rr")) == 2 and len(inbox(client, auth, "vt-rr")) == 2
     assert (count(clean, Match), count(clean, MatchParty), count(clean, MatchNotice)) == (1, 2, 4)
+
+
+class Statements:
+    """The SQL a block of code sends, as the database receives it."""
+
+    def __init__(self, container: Container) -> None:
+        self.engine, self.sent = container.engine, []
+
+    def _seen(self, conn, cursor, statement, params, context, executemany) -> None:
+        self.sent.append(statement)
+
+    def __enter__(self) -> list[str]:
+        event.listen(self.engine, "before_cursor_execute", self._seen)
+        return self.sent
+
+    def __exit__(self, *exc) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._seen)
+
+
+def touching(sent: list[str], *tables: str) -> list[str]:
+    return [s for s in sent if any(f" {t} " in f" {s} " or f" {t}(" in s for t in tables)]
+
+
+def test_a_sighting_repeated_the_same_day_writes_only_its_log_entry(
+    client: TestClient, auth, clean: Container
+) -> None:
+    register(client, auth, "politie-rr", signal("police_dv_incident", (MOTHER, "victim")))
+    assert query(clean, "vt-rr", OrgType.VEILIG_THUIS, MOTHER) == 2
+    with Statements(clean) as sent:
+        assert query(clean, "vt-rr", OrgType.VEILIG_THUIS, MOTHER) == 0
+    assert touching(sent, "match", "match_party", "match_notice", "notification") == []
+    assert touching(sent, "signal_person"), "the look-ups are still made"
+    assert log_events(clean).count(("match", "matched")) == 2
+    # Another process (an empty memo) writes again, and the database keeps it right.
+    clean.match_memo.clear()
+    with Statements(clean) as sent:
+        assert query(clean, "vt-rr", OrgType.VEILIG_THUIS, MOTHER) == 0
+    assert touching(sent, "match_notice")
+    assert (count(clean, Match), count(clean, MatchParty), count(clean, MatchNotice)) == (1, 2, 2)
+    assert log_events(clean).count(("match", "matched")) == 3
+
+
+def test_a_sighting_that_rolled_back_is_not_remembered(
+    client: TestClient, auth, clean: Container
+) -> None:
+    register(client, auth, "politie-rr", signal("police_dv_incident", (MOTHER, "victim")))
+
+    class Abandoned(Exception):
+        pass
+
+    y = PersonRef(bsn=MOTHER).pseudonym(clean.pseudonymiser)
+    with pytest.raises(Abandoned), transaction(clean.engine, clean.log) as session:
+        found = find_involvements(session, clean, [y], now=clean.clock.now())
+        sent = notify_matches(
+            session,
+            clean,
+            actor=Actor(org_id="vt-rr", org_type=OrgType.VEILIG_THUIS, desk=None, hidden=False),
+            ys=[y],
+            involvements=[inv for inv in found if inv.signal.org_id != "vt-rr"],
+            cause="query",
+        )
+        assert sent == 2
+        raise Abandoned
+    assert (count(clean, Match), count(clean, MatchNotice)) == (0, 0)
+    # Nothing was remembered either: the next sighting writes and tells both sides.
+    assert query(clean, "vt-rr", OrgType.VEILIG_THUIS, MOTHER) == 2
+    assert (count(clean, Match), count(clean, MatchNotice)) == (1, 2)
 
 
 def test_one_party_twice_in_a_query_is_one_row_and_once_hidden_stays_hidden(
