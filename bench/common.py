@@ -42,7 +42,15 @@ def fresh_database(prefix: str) -> Iterator[str]:
 
 @contextmanager
 def broker_settings(database_url: str, *, redis: bool = True) -> Iterator[Settings]:
-    """Settings for an initialised broker in a temporary data directory."""
+    """Settings for an initialised broker in a temporary data directory.
+
+    Like the fresh database, the benchmark's Redis database starts empty: no rate-limit or
+    fishing counters and no used token ids left from an earlier run.
+    """
+    if redis:
+        import redis as redis_client
+
+        redis_client.Redis.from_url(REDIS_URL, socket_timeout=2).flushdb()
     with tempfile.TemporaryDirectory(prefix="bench-broker-") as data_dir:
         settings = Settings(
             env="test",
