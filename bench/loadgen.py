@@ -86,6 +86,10 @@ async def run_load(
         slot = i % len(targets)
         pool = idle[slot]
         try:
+            # A connection idle longer than the server's keep-alive timeout has been closed
+            # by the server: like any HTTP client, drop it rather than send on it.
+            while pool and pool[-1][0].at_eof():
+                pool.pop()[1].close()
             if pool:
                 reader, writer = pool.pop()
             else:
