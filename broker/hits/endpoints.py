@@ -15,6 +15,7 @@ from broker.disclosure_log.service import record
 from broker.errors import InvalidRequest
 from broker.hits.schemas import HitAnswer, HitQuery
 from broker.hits.service import find_hits
+from broker.transaction import transaction
 from broker.persons import decode_b64url
 from broker.types import Role
 from keys import InvalidElement
@@ -47,11 +48,10 @@ def _unb64(text: str) -> bytes:
 
 
 @router.post("/hits", response_model=HitAnswer)
-def query_hits(
-    body: HitQuery, principal: ProfessionalDep, session: SessionDep, container: ContainerDep
-) -> HitAnswer:
+def query_hits(body: HitQuery, principal: ProfessionalDep, container: ContainerDep) -> HitAnswer:
     """Is this family known elsewhere, and whom do I call? Never content."""
-    return find_hits(session, container, principal, purpose=body.purpose, persons=body.persons)
+    with transaction(container.engine, container.log) as session:
+        return find_hits(session, container, principal, purpose=body.purpose, persons=body.persons)
 
 
 @router.post("/pseudonyms/evaluate", response_model=BlindEvaluated)
