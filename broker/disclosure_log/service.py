@@ -105,13 +105,7 @@ class DisclosureLog:
         if not events:
             return
         at = self._clock.now()
-        enqueue(
-            session,
-            [
-                {"queued_at": at, "body": canonical_json(entry_body(item, at=at)).decode()}
-                for item in events
-            ],
-        )
+        enqueue(session, at, [canonical_json(entry_body(item, at=at)).decode() for item in events])
         if not session.info.get(_WAKE_REGISTERED):
             session.info[_WAKE_REGISTERED] = True
             event.listen(session, "after_commit", self._after_commit, once=True)

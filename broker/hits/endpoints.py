@@ -15,8 +15,8 @@ from broker.disclosure_log.service import record
 from broker.errors import InvalidRequest
 from broker.hits.schemas import HitAnswer, HitQuery
 from broker.hits.service import find_hits
-from broker.transaction import transaction
 from broker.persons import decode_b64url
+from broker.transaction import transaction
 from broker.types import Role
 from keys import InvalidElement
 
@@ -50,6 +50,8 @@ def _unb64(text: str) -> bytes:
 @router.post("/hits", response_model=HitAnswer)
 def query_hits(body: HitQuery, principal: ProfessionalDep, container: ContainerDep) -> HitAnswer:
     """Is this family known elsewhere, and whom do I call? Never content."""
+    # The transaction (``SessionDep``'s, opened here) runs in this endpoint's worker thread:
+    # a generator dependency would cost two more thread-pool hops on the busiest endpoint.
     with transaction(container.engine, container.log) as session:
         return find_hits(session, container, principal, purpose=body.purpose, persons=body.persons)
 
