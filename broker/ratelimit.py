@@ -38,6 +38,26 @@ return 0
 """
 
 
+# KEYS: counter buckets, then set buckets. ARGV: the number of counters, then per counter
+# its amount and expiry, per set the member and expiry. Returns the counters' totals, then
+# the sets' sizes: one command and one reply instead of a pipeline of a dozen.
+_OBSERVE = """
+local counters = tonumber(ARGV[1])
+local out = {}
+for i, bucket in ipairs(KEYS) do
+  local value, ttl = ARGV[2 * i], ARGV[2 * i + 1]
+  if i <= counters then
+    out[i] = redis.call('INCRBY', bucket, value)
+  else
+    redis.call('SADD', bucket, value)
+    out[i] = redis.call('SCARD', bucket)
+  end
+  redis.call('EXPIRE', bucket, ttl)
+end
+return out
+"""
+
+
 @dataclass(frozen=True)
 class Limit:
     """At most ``limit`` events per ``window_seconds`` under ``key``; this event counts
@@ -59,6 +79,7 @@ class RateLimiter:
         self._sets: dict[str, set[str]] = {}
         self._lock = threading.Lock()
         self._script = client.register_script(_HIT_ALL) if client is not None else None
+        self._observe_script = client.register_script(_OBSERVE) if client is not None else None
 
     def hit(self, key: str, *, limit: int, window_seconds: int, amount: int = 1) -> int:
         """Count ``amount`` events; raise ``RateLimited`` when the window exceeds ``limit``."""
@@ -156,21 +177,18 @@ class RateLimiter:
         in one round trip; return the counters' totals and the sets' sizes."""
         counter_buckets = [(self._bucket(k, w), a, w) for k, a, w in counters]
         set_buckets = [(self._bucket(k, w), m, w) for k, m, w in sets]
-        if self._client is not None:
+        if self._client is not None and self._observe_script is not None:
+            keys = [bucket for bucket, _, _ in counter_buckets + set_buckets]
+            args: list[int | str] = [len(counter_buckets)]
+            for _, amount_or_member, window in counter_buckets + set_buckets:
+                args += [amount_or_member, window + 1]
             try:
-                pipe = self._client.pipeline(transaction=False)
-                for bucket, amount, window in counter_buckets:
-                    pipe.incrby(bucket, amount)
-                    pipe.expire(bucket, window + 1)
-                for bucket, member, window in set_buckets:
-                    pipe.sadd(bucket, member)
-                    pipe.scard(bucket)
-                    pipe.expire(bucket, window + 1)
-                results = pipe.execute()
-                totals = [int(results[2 * i]) for i in range(len(counter_buckets))]
-                base = 2 * len(counter_buckets)
-                sizes = [int(results[base + 3 * i + 1]) for i in range(len(set_buckets))]
-                return totals, sizes
+                try:
+                    results = [int(n) for n in self._observe_script(keys=keys, args=args)]
+                except redis.ResponseError:
+                    logger.warning("redis refused the counter script, sending the commands")
+                    results = self._observe_commands(self._client, counter_buckets, set_buckets)
+                return results[: len(counter_buckets)], results[len(counter_buckets) :]
             except redis.RedisError:
                 logger.warning("redis unavailable for counters, using process memory")
         with self._lock:
@@ -184,6 +202,26 @@ class RateLimiter:
                 members.add(member)
                 sizes.append(len(members))
             return totals, sizes
+
+    @staticmethod
+    def _observe_commands(
+        client: redis.Redis,
+        counters: list[tuple[str, int, int]],
+        sets: list[tuple[str, str, int]],
+    ) -> list[int]:
+        """What the counter script does, as plain commands in one pipeline."""
+        pipe = client.pipeline(transaction=False)
+        for bucket, amount, window in counters:
+            pipe.incrby(bucket, amount)
+            pipe.expire(bucket, window + 1)
+        for bucket, member, window in sets:
+            pipe.sadd(bucket, member)
+            pipe.scard(bucket)
+            pipe.expire(bucket, window + 1)
+        results = pipe.execute()
+        totals = [int(results[2 * i]) for i in range(len(counters))]
+        base = 2 * len(counters)
+        return totals + [int(results[base + 3 * i + 1]) for i in range(len(sets))]
 
     def _bucket(self, key: str, window_seconds: int) -> str:
         return f"dv-broker:rl:{key}:{int(self._now() // window_seconds)}"
