@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from broker.container import Container
 from broker.disclosure_log.models import LogEntry
 from broker.matches.delivery import (
+    CHUNK,
     LEASE,
     RETRY_WINDOW,
     DeliveryReport,
@@ -255,3 +256,21 @@ def test_webhook_secret_security_ladder(client: TestClient, auth, clean: Contain
         "/v1/organisations/politie-rr/webhook-secret", headers=auth("politie-rr", "admin")
     ).json()
     assert other["secret"] != shown["secret"]
+
+
+def test_one_round_takes_every_due_inbox_only_notification_off_the_queue(
+    clean: Container, receiver: Receiver, hooks
+) -> None:
+    # More than a round's chunk: a busy chain writes notifications faster than chunks.
+    hooks("vt-rr")
+    now = clean.clock.now()
+    with transaction(clean.engine, clean.log) as session:
+        for n in range(CHUNK * 3):
+            queue_notification(session, clean, "politie-rr", "match", {"n": n}, now=now)
+        queue_notification(session, clean, "vt-rr", "match", {"n": 0}, now=now)
+    assert deliver_due(clean, now=now, limit=CHUNK) == DeliveryReport(
+        delivered=1, inbox_only=CHUNK * 3
+    )
+    assert all(row.webhook_next_at is None for row in rows(clean))
+    assert len(receiver.received) == 1
+    assert deliver_due(clean, now=now + timedelta(hours=1)) == DeliveryReport()
