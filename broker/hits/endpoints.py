@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, Field
 
 from broker.auth.principal import Principal
@@ -48,12 +48,16 @@ def _unb64(text: str) -> bytes:
 
 
 @router.post("/hits", response_model=HitAnswer)
-def query_hits(body: HitQuery, principal: ProfessionalDep, container: ContainerDep) -> HitAnswer:
+def query_hits(body: HitQuery, principal: ProfessionalDep, container: ContainerDep) -> Response:
     """Is this family known elsewhere, and whom do I call? Never content."""
     # The transaction (``SessionDep``'s, opened here) runs in this endpoint's worker thread:
     # a generator dependency would cost two more thread-pool hops on the busiest endpoint.
     with transaction(container.engine, container.log) as session:
-        return find_hits(session, container, principal, purpose=body.purpose, persons=body.persons)
+        answer = find_hits(
+            session, container, principal, purpose=body.purpose, persons=body.persons
+        )
+    # Built by the broker itself a moment ago: serialised once, not validated again.
+    return Response(answer.model_dump_json(), media_type="application/json")
 
 
 @router.post("/pseudonyms/evaluate", response_model=BlindEvaluated)
