@@ -8,9 +8,17 @@ from contextlib import asynccontextmanager
 
 import anyio
 import anyio.to_thread
+import redis.asyncio as redis_asyncio
 from fastapi import FastAPI
 
 from broker.alerts.endpoints import router as alerts_router
+from broker.auth.replay import (
+    AsyncRedisReplayGuard,
+    AsyncReplayGuard,
+    InLoopReplayGuard,
+    InProcessReplayGuard,
+    RedisReplayGuard,
+)
 from broker.clock import Clock
 from broker.consents.endpoints import router as consents_router
 from broker.console.endpoints import router as console_router
@@ -40,6 +48,22 @@ step is written to a tamper-evident disclosure log.
 """
 
 
+def async_replay_guard(container: Container) -> AsyncReplayGuard:
+    """The token-id memory for the event loop, over the container's (same keys and memory).
+
+    Made in the lifespan: an asyncio Redis client belongs to the loop that runs the app.
+    """
+    guard = container.replay
+    if isinstance(guard, RedisReplayGuard) and container.settings.redis_url:
+        client = redis_asyncio.Redis.from_url(
+            container.settings.redis_url, socket_timeout=2, socket_connect_timeout=2
+        )
+        return AsyncRedisReplayGuard(client, guard)
+    if isinstance(guard, InProcessReplayGuard):
+        return InLoopReplayGuard(guard)
+    raise TypeError(f"no event-loop form of {type(guard).__name__}")
+
+
 def create_app(
     settings: Settings,
     *,
@@ -62,6 +86,7 @@ def create_app(
         # overflow is left to the integrator, the periodic tasks and cache loads.
         limiter = anyio.to_thread.current_default_thread_limiter()
         limiter.total_tokens = settings.database_pool_size
+        app.state.replay = async_replay_guard(wiring)
         runner = TaskRunner(wiring, default_tasks(wiring)) if run_tasks else None
         if runner is not None:
             wiring.log.integrator.start()
@@ -69,6 +94,8 @@ def create_app(
         try:
             yield
         finally:
+            if isinstance(app.state.replay, AsyncRedisReplayGuard):
+                await app.state.replay.aclose()
             if runner is not None:
                 runner.stop()
                 wiring.log.integrator.stop()

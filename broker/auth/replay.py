@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Protocol
 
 import redis
+import redis.asyncio as redis_asyncio
 
 from broker.clock import Clock
 from broker.errors import ServiceUnavailable
@@ -59,11 +60,24 @@ class RedisReplayGuard:
         self._prefix = prefix
         self._fallback = InProcessReplayGuard(clock)
 
+    @property
+    def prefix(self) -> str:
+        """What every key in Redis starts with."""
+        return self._prefix
+
+    @property
+    def fallback(self) -> InProcessReplayGuard:
+        """The process memory used while Redis is unreachable."""
+        return self._fallback
+
+    def ttl(self, expires_at: datetime) -> int:
+        """Seconds to remember a token id: until its token expires, and a second."""
+        return max(1, int((expires_at - self._clock.now()).total_seconds()) + 1)
+
     def first_use(self, key: str, *, expires_at: datetime, strict: bool = False) -> bool:
         """Record ``key`` in Redis with its expiry; False when it was seen before."""
-        ttl = max(1, int((expires_at - self._clock.now()).total_seconds()) + 1)
         try:
-            stored = self._client.set(self._prefix + key, b"1", nx=True, ex=ttl)
+            stored = self._client.set(self._prefix + key, b"1", nx=True, ex=self.ttl(expires_at))
         except redis.RedisError as exc:
             if strict:
                 raise ServiceUnavailable(
@@ -72,3 +86,50 @@ class RedisReplayGuard:
             logger.warning("redis unavailable for replay protection, using process memory")
             return self._fallback.first_use(key, expires_at=expires_at)
         return bool(stored)
+
+
+class AsyncReplayGuard(Protocol):
+    """``ReplayGuard`` for the event loop: remembers a token id without blocking it."""
+
+    async def first_use(self, key: str, *, expires_at: datetime) -> bool:
+        """Record ``key``; False when it was seen before."""
+        ...
+
+
+class InLoopReplayGuard:
+    """The embedded default's process memory, used from the event loop (it does no I/O)."""
+
+    def __init__(self, guard: InProcessReplayGuard) -> None:
+        self._guard = guard
+
+    async def first_use(self, key: str, *, expires_at: datetime) -> bool:
+        """Record ``key`` in process memory; False when it was seen before."""
+        return self._guard.first_use(key, expires_at=expires_at)
+
+
+class AsyncRedisReplayGuard:
+    """``RedisReplayGuard`` over an asyncio client: the same keys, the same fallback memory.
+
+    Ordinary bearer tokens are checked here, in the event loop, before any worker thread is
+    taken; a Redis outage falls back to the synchronous guard's process memory, so a token
+    id seen on either path is refused on both.
+    """
+
+    def __init__(self, client: redis_asyncio.Redis, sync_guard: RedisReplayGuard) -> None:
+        self._client = client
+        self._sync = sync_guard
+
+    async def first_use(self, key: str, *, expires_at: datetime) -> bool:
+        """Record ``key`` in Redis with its expiry; False when it was seen before."""
+        try:
+            stored = await self._client.set(
+                self._sync.prefix + key, b"1", nx=True, ex=self._sync.ttl(expires_at)
+            )
+        except redis.RedisError:
+            logger.warning("redis unavailable for replay protection, using process memory")
+            return self._sync.fallback.first_use(key, expires_at=expires_at)
+        return bool(stored)
+
+    async def aclose(self) -> None:
+        """Close the client's connections (in the loop that used them)."""
+        await self._client.aclose()

@@ -44,6 +44,14 @@ class KeySource(Protocol):
         ...
 
 
+REPLAYED_MESSAGE = "The bearer token was already used."
+
+
+def replay_key(principal: Principal) -> str:
+    """The key under which a token's ``jti`` is remembered (token ids are per issuer)."""
+    return f"{principal.org_id}:{principal.token_id}"
+
+
 class TokenVerifier:
     """Turns a bearer token into a ``Principal`` or refuses it."""
 
@@ -64,25 +72,31 @@ class TokenVerifier:
 
     def verify(self, token: str) -> Principal:
         """Verify ``token`` and record its ``jti``; raise ``NotAuthenticated`` on any flaw."""
-        try:
-            claims, issuer = self._decode(token)
-        except (jwt.PyJWTError, ValueError, KeyError, TypeError) as exc:
-            raise NotAuthenticated("The bearer token is not valid.") from exc
-        principal = self._principal(claims, issuer)
-        if not self._replay.first_use(
-            f"{principal.org_id}:{principal.token_id}", expires_at=principal.expires_at
-        ):
-            raise NotAuthenticated("The bearer token was already used.")
+        principal = self.check(token)
+        if not self._replay.first_use(replay_key(principal), expires_at=principal.expires_at):
+            raise NotAuthenticated(REPLAYED_MESSAGE)
         return principal
 
-    def _decode(self, token: str) -> tuple[dict[str, Any], IssuerKeys]:
+    def check(self, token: str, *, keys: KeySource | None = None) -> Principal:
+        """``verify`` without recording the ``jti``: the caller records it (asynchronously).
+
+        ``keys`` replaces the verifier's key source for this call, such as a snapshot that
+        is known to be fresh, so that the check does no I/O.
+        """
+        try:
+            claims, issuer = self._decode(token, keys or self._keys)
+        except (jwt.PyJWTError, ValueError, KeyError, TypeError) as exc:
+            raise NotAuthenticated("The bearer token is not valid.") from exc
+        return self._principal(claims, issuer)
+
+    def _decode(self, token: str, keys: KeySource) -> tuple[dict[str, Any], IssuerKeys]:
         header = jwt.get_unverified_header(token)
         alg, kid = header.get("alg"), header.get("kid")
         if alg not in ALLOWED_ALGORITHMS or not isinstance(kid, str):
             raise ValueError("algorithm or key id not acceptable")
         unverified = jwt.decode(token, options={"verify_signature": False})
         org_id = unverified.get("iss")
-        issuer = self._keys.issuer_keys(org_id) if isinstance(org_id, str) else None
+        issuer = keys.issuer_keys(org_id) if isinstance(org_id, str) else None
         if issuer is None or kid not in issuer.jwks:
             raise ValueError("unknown issuer or key")
         jwk = issuer.jwks[kid]

@@ -184,6 +184,10 @@ class OrganisationCache:
             # Invalidated during every attempt: answer with the newest read, keep nothing.
             return loaded
 
+    def fresh_snapshot(self) -> DirectorySnapshot | None:
+        """The snapshot if it is within its TTL, else None: never reads the database."""
+        return self._fresh()
+
     def invalidate(self) -> None:
         """Forget the snapshot; loads still running when this is called are not kept."""
         with self._lock:

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import jwt
 import pytest
+import redis
+import redis.asyncio as redis_asyncio
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 
 from broker.auth.jwk import ed25519_public_jwk
+from broker.auth.replay import AsyncRedisReplayGuard, RedisReplayGuard
 from broker.auth.tokens import sign_token
 from broker.clock import SystemClock
+from broker.container import Container
+from broker.errors import NotAuthenticated
 from broker.organisations.devkeys import load_development_key
 from tests.integration.attacks.leaks import assert_problem, fresh_user
 
@@ -90,3 +96,48 @@ def test_valid_token_still_works(client: TestClient, broker_env) -> None:
     # The control: the tampered variants above fail for their flaw, not for the setup.
     response = client.get(TARGET, headers={"Authorization": f"Bearer {signed(broker_env)}"})
     assert response.status_code == 200, response.text
+
+
+def test_a_token_id_is_refused_on_the_other_path_too(
+    client: TestClient, broker_env, clean: Container
+) -> None:
+    # The API records token ids from the event loop; the console and other synchronous
+    # callers through the container's guard. Either one refuses what the other has seen.
+    first = signed(broker_env)
+    assert client.get(TARGET, headers={"Authorization": f"Bearer {first}"}).status_code == 200
+    with pytest.raises(NotAuthenticated):
+        clean.verifier.verify(first)
+    second = signed(broker_env)
+    clean.verifier.verify(second)
+    assert_problem(client.get(TARGET, headers={"Authorization": f"Bearer {second}"}), 401)
+
+
+def test_a_stale_organisation_snapshot_is_reloaded_off_the_event_loop(
+    client: TestClient, broker_env, clean: Container
+) -> None:
+    clean.organisations.invalidate()
+    assert clean.organisations.fresh_snapshot() is None
+    response = client.get(TARGET, headers={"Authorization": f"Bearer {signed(broker_env)}"})
+    assert response.status_code == 200, response.text
+    assert clean.organisations.fresh_snapshot() is not None
+
+
+def test_replay_memory_falls_back_to_the_process_when_redis_is_down(clean: Container) -> None:
+    sync_guard = RedisReplayGuard(
+        redis.Redis.from_url("redis://127.0.0.1:9/0", socket_connect_timeout=0.2), clean.clock
+    )
+    down = redis_asyncio.Redis.from_url("redis://127.0.0.1:9/0", socket_connect_timeout=0.2)
+    guard = AsyncRedisReplayGuard(down, sync_guard)
+    expires = clean.clock.now() + timedelta(minutes=5)
+
+    async def twice() -> tuple[bool, bool]:
+        try:
+            return (
+                await guard.first_use("org:jti-1", expires_at=expires),
+                await guard.first_use("org:jti-1", expires_at=expires),
+            )
+        finally:
+            await guard.aclose()
+
+    assert asyncio.run(twice()) == (True, False)
+    assert sync_guard.first_use("org:jti-1", expires_at=expires) is False
