@@ -27,16 +27,16 @@ For each size in ``--signals`` the script runs, on a fresh database:
    1,000,000 signals (p50 <= 10 ms, p99 <= 50 ms, no errors). Requests still unanswered
    ``--max-drain`` seconds after the last one was sent count as errors.
 
-Each measured phase follows 5 s at its own rate with other requests (another seed), not
-counted: the thread and connection pools grow to their size at that rate, as in a broker
-in service. Requests are offered in an open loop (a slow server does not slow the offered rate) by
-``bench.loadgen``, prepared as raw HTTP bytes before the clock starts. Latency is measured
-from the moment a request was due, so a late send counts against the broker's figure;
-"client lag" is how late the load generator itself sent requests (its own CPU share on
-these 2 cores). "known" is the share of answers that found someone: half the queries ask for a
-probe person, so a share near half (less where the asker is the only source) shows that
-the hits are real. The data table gives the fill time and the disk use; a size whose
-estimated disk use does not fit is skipped and reported.
+Each measured phase follows 5 s at its own rate on the same client connections, with other
+requests (another seed), not counted: the thread and connection pools grow to their size at
+that rate, as in a broker in service. Requests are offered in an open loop (a slow server
+does not slow the offered rate) by ``bench.loadgen``, prepared as raw HTTP bytes before the
+clock starts. Latency is measured from the moment a request was due, so a late send counts
+against the broker's figure; "client lag" is how late the load generator itself sent
+requests (its own CPU share on these 2 cores). "known" is the share of answers that found
+someone: half the queries ask for a probe person, so a share near half (less where the
+asker is the only source) shows that the hits are real. The data table gives the fill time
+and the disk use; a size whose estimated disk use does not fit is skipped and reported.
 
     .venv/bin/python bench/bench_hits.py --signals 10000,1000000,10000000
     .venv/bin/python bench/bench_hits.py --signals 2000 --seconds 5 --ratio-seconds 5  # smoke
@@ -438,7 +438,7 @@ async def load(
     rate: float,
     seconds: float,
     max_drain: float,
-    seed: int = 7,
+    warm_up: float = 0.0,
 ) -> LoadResult:
     """Offer ``rate`` requests/s for ``seconds`` (open loop), half hits and half misses.
 
@@ -448,26 +448,31 @@ async def load(
     a few tens of microseconds per request, so it hardly competes with the broker for the
     two cores; latency runs from each request's due time, so queueing is counted.
     """
-    rng = random.Random(seed)
     total = max(1, int(rate * seconds))
+    warm = int(rate * warm_up)
     requests = []
-    for i in range(total):
-        asker = ASKERS[i % len(ASKERS)]
-        bsn = rng.choice(probes) if i % 2 == 0 else rng.choice(misses)
-        requests.append(
-            post_request(
-                urls[i % len(urls)],
-                "/v1/hits",
-                {"purpose": PURPOSE[asker], "persons": [{"bsn": bsn}]},
-                signer.header(asker, f"user-{i % 997}"),
+    # The warm-up asks other persons in another order (its own seed) than the measurement.
+    for seed, count in ((8, warm), (7, total)):
+        rng = random.Random(seed)
+        for i in range(count):
+            asker = ASKERS[i % len(ASKERS)]
+            bsn = rng.choice(probes) if i % 2 == 0 else rng.choice(misses)
+            requests.append(
+                post_request(
+                    urls[len(requests) % len(urls)],
+                    "/v1/hits",
+                    {"purpose": PURPOSE[asker], "persons": [{"bsn": bsn}]},
+                    signer.header(asker, f"user-{i % 997}"),
+                )
             )
-        )
     targets = []
     for url in urls:
         parts = urlsplit(url)
         targets.append((parts.hostname or "127.0.0.1", parts.port or 80))
     # Request i goes to targets[i % len(targets)], the URL its Host header names.
-    run = await run_load(targets, requests, rate=rate, keep_bodies=True, max_drain=max_drain)
+    run = await run_load(
+        targets, requests, rate=rate, keep_bodies=True, max_drain=max_drain, discard=warm
+    )
     return LoadResult(
         offered=rate,
         latencies=run.latencies,
@@ -576,22 +581,18 @@ def run_size(
 
             def offer(rate: float, seconds: float) -> LoadResult:
                 """``rate`` for ``seconds``, after ``WARM_UP`` seconds at the same rate."""
-                runs = [
-                    asyncio.run(
-                        load(
-                            urls,
-                            signer,
-                            probes,
-                            misses,
-                            rate=rate,
-                            seconds=length,
-                            max_drain=args.max_drain,
-                            seed=seed,
-                        )
+                return asyncio.run(
+                    load(
+                        urls,
+                        signer,
+                        probes,
+                        misses,
+                        rate=rate,
+                        seconds=seconds,
+                        max_drain=args.max_drain,
+                        warm_up=WARM_UP,
                     )
-                    for length, seed in ((WARM_UP, 8), (seconds, 7))  # other askers, persons
-                ]
-                return runs[-1]
+                )
 
             if args.ratio_rate:
                 say(f"{size:,} signals: {args.ratio_rate:g} req/s for {args.ratio_seconds:g} s")

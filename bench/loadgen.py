@@ -77,8 +77,13 @@ async def run_load(
     keep_bodies: bool = False,
     timeout: float = 30.0,
     max_drain: float = 60.0,
+    discard: int = 0,
 ) -> LoadResult:
-    """Send ``requests`` at ``rate`` per second, round robin over ``targets`` (host, port)."""
+    """Send ``requests`` at ``rate`` per second, round robin over ``targets`` (host, port).
+
+    The first ``discard`` requests are a warm-up on the same connections: sent at the same
+    rate, not counted.
+    """
     result = LoadResult()
     idle: list[list[tuple[asyncio.StreamReader, asyncio.StreamWriter]]] = [[] for _ in targets]
 
@@ -94,13 +99,18 @@ async def run_load(
                 reader, writer = pool.pop()
             else:
                 reader, writer = await asyncio.open_connection(*targets[slot])
-            result.lags.append(time.perf_counter() - due)
+            lag = time.perf_counter() - due
             writer.write(requests[i])
             status, body = await asyncio.wait_for(_read_response(reader), timeout)
         except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError):
-            result.errors += 1
-            result.latencies.append(time.perf_counter() - due)
+            if i >= discard:
+                result.errors += 1
+                result.latencies.append(time.perf_counter() - due)
             return
+        if i < discard:
+            pool.append((reader, writer))
+            return
+        result.lags.append(lag)
         result.latencies.append(time.perf_counter() - due)
         result.statuses[status] = result.statuses.get(status, 0) + 1
         if keep_bodies:
@@ -114,13 +124,13 @@ async def run_load(
         delay = due - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(one(i, due)))
+        tasks.append(asyncio.create_task(one(i, due), name=str(i)))
     _, pending = await asyncio.wait(tasks, timeout=max_drain) if tasks else (set(), set())
     for task in pending:
         task.cancel()
     await asyncio.gather(*pending, return_exceptions=True)
-    result.unfinished = len(pending)
-    result.achieved = result.ok / (time.perf_counter() - started)
+    result.unfinished = sum(1 for task in pending if int(task.get_name()) >= discard)
+    result.achieved = result.ok / (time.perf_counter() - started - discard / rate)
     for pool in idle:
         for _, writer in pool:
             writer.close()

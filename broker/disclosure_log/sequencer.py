@@ -226,7 +226,7 @@ class Integrator:
     Readers never wait for the linger; they drain the queue themselves.
     """
 
-    def __init__(self, engine: Engine, *, interval: float = 0.2, linger: float = 0.1) -> None:
+    def __init__(self, engine: Engine, *, interval: float = 0.2, linger: float = 0.5) -> None:
         self._engine = engine
         self._interval = interval
         self._linger = linger
