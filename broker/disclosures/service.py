@@ -32,6 +32,7 @@ from broker.errors import Conflict, InvalidRequest, PolicyDenied
 from broker.matches.directory import Directory
 from broker.matches.service import Involvement, find_involvements, person_aad, queue_notification
 from broker.policy import AccessRequest, Action, Category, ReleaseMode
+from broker.signals.models import Signal
 from broker.signals.repository import SignalRepository
 from consent import Consent, why_not_covered
 from keys import MatchingPseudonym
@@ -235,7 +236,10 @@ def _decide_item(
         status=ItemStatus.WITHHELD,
     )
     reason = _why_withheld(session, container, principal, request, basis, category, inv)
-    if reason is not None:
+    # The row itself (payload and all) only for a signal that may be released.
+    stored = session.get(Signal, signal.id) if reason is None else None
+    if stored is None:
+        reason = reason or "The signal ended while the request was being decided."
         item.reason_enc = container.fields.encrypt(reason.encode(), aad=item_aad(item.id, "reason"))
         return item, ReleasedItem(
             item_id=item.id, status=ItemStatus.WITHHELD, source=None, reason=reason
@@ -245,7 +249,7 @@ def _decide_item(
     mode = category.release_mode(principal.org_type)
     if basis.override or mode is ReleaseMode.AUTOMATIC:
         content = released_content(
-            session, container, signal, fields=fields, recipient=principal.org_id
+            session, container, stored, fields=fields, recipient=principal.org_id
         )
         item.status = ItemStatus.RELEASED
         item.content_enc = container.fields.seal_json(content, aad=item_aad(item.id, "content"))

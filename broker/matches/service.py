@@ -26,8 +26,8 @@ from broker.disclosure_log.repository import table_of
 from broker.disclosure_log.service import record
 from broker.matches.directory import Directory
 from broker.matches.models import Match, MatchNotice, MatchParty, Notification
-from broker.signals.models import Signal, SignalPerson
-from broker.signals.repository import ActiveRef, SignalRepository
+from broker.signals.models import SignalPerson
+from broker.signals.repository import ActiveRef, SignalFacts, SignalRepository
 from broker.types import OrgType
 from keys import MatchingPseudonym
 
@@ -37,7 +37,7 @@ class Involvement:
     """An active signal of some organisation on one of the persons asked about."""
 
     person: int
-    signal: Signal
+    signal: SignalFacts
     via_family: bool = False
 
     @property
@@ -61,7 +61,7 @@ def find_involvements(
     """
     repo = SignalRepository(session)
     token_owner = _tokens(container, ys)
-    signals: dict[str, Signal] = {}
+    signals: dict[str, SignalFacts] = {}
     direct = _active(repo, token_owner, signals, now=now, lean=exclude_org is not None)
     found: dict[tuple[int, str], bool] = {}  # (person, signal id) -> via a family member
     for ref in direct:
@@ -84,7 +84,7 @@ def find_involvements(
     org_of = {ref.signal_id: ref.org_id for ref in (*direct, *family)}
     wanted = {sid for _, sid in found if org_of[sid] != exclude_org and sid not in signals}
     if wanted:
-        signals.update(repo.by_ids(wanted))
+        signals.update(repo.facts_by_ids(wanted))
     return [
         Involvement(person, signals[sid], via_family=via_family)
         for (person, sid), via_family in found.items()
@@ -95,18 +95,18 @@ def find_involvements(
 def _active(
     repo: SignalRepository,
     tokens: dict[bytes, int],
-    signals: dict[str, Signal],
+    signals: dict[str, SignalFacts],
     *,
     now: datetime,
     lean: bool,
 ) -> list[ActiveRef]:
-    """Active signals on these tokens; unless ``lean``, with their rows put in ``signals``."""
+    """Active signals on these tokens; unless ``lean``, with their facts put in ``signals``."""
     if lean:
         return repo.active_refs(tokens, now=now)
     refs = []
-    for person, signal in repo.active_by_tokens(tokens, now=now):
+    for token, signal in repo.active_facts(tokens, now=now):
         signals[signal.id] = signal
-        refs.append(ActiveRef(person.index_token, signal.id, signal.org_id))
+        refs.append(ActiveRef(token, signal.id, signal.org_id))
     return refs
 
 

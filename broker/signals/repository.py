@@ -59,6 +59,25 @@ class ActiveRef:
 
 
 @dataclass(frozen=True, slots=True)
+class SignalFacts:
+    """What matching and hit answers read of a signal: never its payload or contact.
+
+    Read as plain rows on the path of every hit query (ORM objects cost twice as much);
+    a release loads the full ``Signal`` for the one signal it opens.
+    """
+
+    id: str
+    org_id: str
+    category: str
+    purpose: str
+    desk_id: str | None
+    shielded: bool
+    embargo: bool
+    created_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class PersonKey:
     """The columns of a ``signal_person`` row that family links read."""
 
@@ -101,10 +120,16 @@ _ACTIVE_REFS = (
     .join(_SIGNAL, _SIGNAL.c.id == _PERSON.c.signal_id)
     .where(_PERSON.c.index_token.in_(bindparam("tokens", expanding=True)), *_IS_ACTIVE)
 )
+_FACTS = tuple(_SIGNAL.c[field.name] for field in fields(SignalFacts))
+_ACTIVE_FACTS = (
+    sa_select(_PERSON.c.index_token, *_FACTS)
+    .join(_SIGNAL, _SIGNAL.c.id == _PERSON.c.signal_id)
+    .where(_PERSON.c.index_token.in_(bindparam("tokens", expanding=True)), *_IS_ACTIVE)
+)
+_FACTS_BY_ID = sa_select(*_FACTS).where(_SIGNAL.c.id.in_(bindparam("ids", expanding=True)))
 _PERSON_KEYS = sa_select(
     _PERSON.c.signal_id, _PERSON.c.position, _PERSON.c.index_token, _PERSON.c.y_enc
 ).where(_PERSON.c.signal_id.in_(bindparam("ids", expanding=True)))
-_SIGNALS_BY_ID = select(Signal).where(col(Signal.id).in_(bindparam("ids", expanding=True)))
 
 
 class SignalRepository:
@@ -120,6 +145,24 @@ class SignalRepository:
         found: list[tuple[SignalPerson, Signal]] = []
         for chunk in _chunks(tokens):
             found.extend(self._session.exec(_ACTIVE_ROWS, params={"tokens": chunk, "now": now}))
+        return found
+
+    def active_facts(
+        self, tokens: Collection[bytes], *, now: datetime
+    ) -> list[tuple[bytes, SignalFacts]]:
+        """``active_by_tokens`` as (index token, the signal's facts): no ORM objects."""
+        found: list[tuple[bytes, SignalFacts]] = []
+        for chunk in _chunks(tokens):
+            rows = self._session.execute(_ACTIVE_FACTS, {"tokens": chunk, "now": now})
+            found.extend((row[0], SignalFacts(*row[1:])) for row in rows)
+        return found
+
+    def facts_by_ids(self, signal_ids: Collection[str]) -> dict[str, SignalFacts]:
+        """The facts of the signals with these ids (those that exist)."""
+        found: dict[str, SignalFacts] = {}
+        for chunk in _chunks(signal_ids):
+            for row in self._session.execute(_FACTS_BY_ID, {"ids": chunk}):
+                found[row[0]] = SignalFacts(*row)
         return found
 
     def active_refs(self, tokens: Collection[bytes], *, now: datetime) -> list[ActiveRef]:
@@ -140,14 +183,6 @@ class SignalRepository:
         for chunk in _chunks(signal_ids):
             rows = self._session.execute(_PERSON_KEYS, {"ids": chunk})
             found.extend(PersonKey(*row) for row in rows)
-        return found
-
-    def by_ids(self, signal_ids: Collection[str]) -> dict[str, Signal]:
-        """The signals with these ids (those that exist)."""
-        found: dict[str, Signal] = {}
-        for chunk in _chunks(signal_ids):
-            rows = self._session.exec(_SIGNALS_BY_ID, params={"ids": chunk})
-            found.update((signal.id, signal) for signal in rows)
         return found
 
     def persons_of(self, signal_ids: Collection[str]) -> Sequence[SignalPerson]:

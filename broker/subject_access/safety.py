@@ -16,7 +16,7 @@ from broker.container import Container
 from broker.matches.service import find_involvements
 from broker.policy import UnknownCategory
 from broker.signals.models import Signal
-from broker.signals.repository import SignalRepository
+from broker.signals.repository import SignalFacts, SignalRepository
 from broker.signals.schemas import PersonRole
 from broker.subject_access.schemas import SafetyFlag
 from keys import MatchingPseudonym
@@ -34,7 +34,7 @@ def safety_flags(
 ) -> list[SafetyFlag]:
     """Flags for the reviewing officer; an empty list means none of the known risks applies."""
 
-    def visible(signal: Signal) -> bool:
+    def visible(signal: Signal | SignalFacts) -> bool:
         return not signal.embargo or signal.org_id == principal.org_id
 
     repo = SignalRepository(session)
@@ -63,7 +63,7 @@ def safety_flags(
     return sorted(flags)
 
 
-def _shielded(container: Container, signal: Signal) -> bool:
+def _shielded(container: Container, signal: Signal | SignalFacts) -> bool:
     try:
         return signal.shielded or container.catalogue.category(signal.category).shielded
     except UnknownCategory:
