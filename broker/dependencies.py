@@ -53,15 +53,15 @@ async def get_principal(request: Request, container: ContainerDep) -> Principal:
     token id is recorded through an asyncio Redis client: no worker thread is taken before
     the endpoint's own. A stale snapshot is reloaded in a worker thread.
     """
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
         raise NotAuthenticated("A bearer token is required.")
     snapshot = container.organisations.fresh_snapshot()
     if snapshot is not None:
-        principal = container.verifier.check(token.strip(), keys=snapshot)
+        principal = container.verifier.check(token, keys=snapshot)
     else:
-        principal = await run_in_threadpool(container.verifier.check, token.strip())
+        principal = await run_in_threadpool(container.verifier.check, token)
     replay: AsyncReplayGuard = request.app.state.replay
     if not await replay.first_use(replay_key(principal), expires_at=principal.expires_at):
         raise NotAuthenticated(REPLAYED_MESSAGE)

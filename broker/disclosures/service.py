@@ -216,6 +216,15 @@ def _candidates(
     return list(seen.values())
 
 
+def _withheld(
+    container: Container, item: DisclosureItem, reason: str
+) -> tuple[DisclosureItem, ReleasedItem]:
+    item.reason_enc = container.fields.encrypt(reason.encode(), aad=item_aad(item.id, "reason"))
+    return item, ReleasedItem(
+        item_id=item.id, status=ItemStatus.WITHHELD, source=None, reason=reason
+    )
+
+
 def _decide_item(
     session: Session,
     container: Container,
@@ -236,24 +245,23 @@ def _decide_item(
         status=ItemStatus.WITHHELD,
     )
     reason = _why_withheld(session, container, principal, request, basis, category, inv)
-    # The row itself (payload and all) only for a signal that may be released.
-    stored = session.get(Signal, signal.id) if reason is None else None
-    if stored is None:
-        reason = reason or "The signal ended while the request was being decided."
-        item.reason_enc = container.fields.encrypt(reason.encode(), aad=item_aad(item.id, "reason"))
-        return item, ReleasedItem(
-            item_id=item.id, status=ItemStatus.WITHHELD, source=None, reason=reason
-        )
+    if reason is not None:
+        return _withheld(container, item, reason)
     fields = category.releasable_fields(request.purpose)
-    item.fields = sorted(fields)
     mode = category.release_mode(principal.org_type)
     if basis.override or mode is ReleaseMode.AUTOMATIC:
+        # The row itself (payload and all) only for a signal that is released now.
+        stored = session.get(Signal, signal.id)
+        if stored is None:  # purged since it was found
+            return _withheld(container, item, "The signal ended while the request was decided.")
+        item.fields = sorted(fields)
         content = released_content(
             session, container, stored, fields=fields, recipient=principal.org_id
         )
         item.status = ItemStatus.RELEASED
         item.content_enc = container.fields.seal_json(content, aad=item_aad(item.id, "content"))
         return item, ReleasedItem(item_id=item.id, status=ItemStatus.RELEASED, **content)
+    item.fields = sorted(fields)
     item.status = ItemStatus.PENDING
     queue_notification(
         session,

@@ -8,7 +8,7 @@ from datetime import datetime
 from operator import attrgetter
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert
+from sqlalchemy import ColumnElement, Select, bindparam, func, insert
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -115,17 +115,20 @@ _ACTIVE_ROWS = (
     .join(Signal, col(Signal.id) == col(SignalPerson.signal_id))
     .where(col(SignalPerson.index_token).in_(bindparam("tokens", expanding=True)), *_IS_ACTIVE)
 )
-_ACTIVE_REFS = (
-    sa_select(_PERSON.c.index_token, _PERSON.c.signal_id, _SIGNAL.c.org_id)
-    .join(_SIGNAL, _SIGNAL.c.id == _PERSON.c.signal_id)
-    .where(_PERSON.c.index_token.in_(bindparam("tokens", expanding=True)), *_IS_ACTIVE)
-)
+
+
+def _active_on_tokens(*columns: ColumnElement[Any]) -> Select[Any]:
+    """``columns`` of persons with the bound ``tokens`` in active signals (Core rows)."""
+    return (
+        sa_select(*columns)
+        .join(_SIGNAL, _SIGNAL.c.id == _PERSON.c.signal_id)
+        .where(_PERSON.c.index_token.in_(bindparam("tokens", expanding=True)), *_IS_ACTIVE)
+    )
+
+
+_ACTIVE_REFS = _active_on_tokens(_PERSON.c.index_token, _PERSON.c.signal_id, _SIGNAL.c.org_id)
 _FACTS = tuple(_SIGNAL.c[field.name] for field in fields(SignalFacts))
-_ACTIVE_FACTS = (
-    sa_select(_PERSON.c.index_token, *_FACTS)
-    .join(_SIGNAL, _SIGNAL.c.id == _PERSON.c.signal_id)
-    .where(_PERSON.c.index_token.in_(bindparam("tokens", expanding=True)), *_IS_ACTIVE)
-)
+_ACTIVE_FACTS = _active_on_tokens(_PERSON.c.index_token, *_FACTS)
 _FACTS_BY_ID = sa_select(*_FACTS).where(_SIGNAL.c.id.in_(bindparam("ids", expanding=True)))
 _PERSON_KEYS = sa_select(
     _PERSON.c.signal_id, _PERSON.c.position, _PERSON.c.index_token, _PERSON.c.y_enc
