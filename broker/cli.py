@@ -24,6 +24,10 @@ def _init(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+# Young-generation size and the two promotion counts of the cyclic collector (see _serve).
+GC_THRESHOLDS = (50_000, 20, 20)
+
+
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
@@ -37,6 +41,11 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     # 10,000-signal bulk request's CPU, and slow every other request as much).
     gc.collect()
     gc.freeze()
+    # Fewer, larger young collections: with the default thresholds a full pass ran every few
+    # seconds under load and paused the process 16-45 ms (measured with gc.callbacks at
+    # 150 queries/s per process); at these thresholds none ran in a 35 s run and no young
+    # pass took over 2 ms. Cyclic garbage is still collected, just in bigger batches.
+    gc.set_threshold(*GC_THRESHOLDS)
     uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False)
     return 0
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, LargeBinary, Text
+from sqlalchemy import Column, Index, LargeBinary, Text, text
 from sqlmodel import Field, SQLModel
 
 
@@ -12,6 +12,16 @@ class Signal(SQLModel, table=True):
     """One registration; payload and contact are encrypted with the row bound as AAD."""
 
     __tablename__ = "signal"
+    # The purge finds withdrawn signals through this partial index: few rows, and no scan of
+    # every signal (an OR with the expiry made it one: 0.1 s at 1,000,000 signals).
+    __table_args__ = (
+        Index(
+            "ix_signal_withdrawn_at",
+            "withdrawn_at",
+            postgresql_where=text("withdrawn_at IS NOT NULL"),
+            sqlite_where=text("withdrawn_at IS NOT NULL"),
+        ),
+    )
 
     id: str = Field(primary_key=True, max_length=32)
     org_id: str = Field(foreign_key="organisation.id", max_length=64, index=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, delete, or_
+from sqlalchemy import CursorResult, delete
 from sqlmodel import Session, col, select
 
 from broker.container import Container
@@ -19,11 +19,14 @@ BATCH = 1000
 
 def purge_expired(session: Session, container: Container, *, now: datetime) -> tuple[int, int]:
     """Delete expired or withdrawn signals (tombstoned) and old tombstones; return counts."""
-    ended = session.exec(
-        select(Signal)
-        .where(or_(col(Signal.expires_at) <= now, col(Signal.withdrawn_at).is_not(None)))
-        .limit(BATCH)
-    ).all()
+    # Two index look-ups rather than one OR, which no index serves (a scan of every signal).
+    ended = list(session.exec(select(Signal).where(col(Signal.expires_at) <= now).limit(BATCH)))
+    if len(ended) < BATCH:
+        ended += session.exec(
+            select(Signal)
+            .where(col(Signal.withdrawn_at).is_not(None), col(Signal.expires_at) > now)
+            .limit(BATCH - len(ended))
+        )
     for signal in ended:
         _tombstone(session, container, signal, ended=signal.withdrawn_at or signal.expires_at)
     ids = [signal.id for signal in ended]

@@ -230,6 +230,23 @@ def test_withdrawn_and_expired_signals_stop_matching(
     assert ask(client, auth, "vt-rr", "safety_assessment", OTHER_ADULT)["known"] is False
 
 
+def test_purge_takes_withdrawn_signals_before_they_expire(
+    client: TestClient, auth, clean: Container
+) -> None:
+    withdrawn = register(
+        client, auth, "politie-rr", signal("police_dv_incident", (OTHER_ADULT, "victim"))
+    )
+    kept = register(client, auth, "politie-rr", signal("restraining_order", (STRANGER, "suspect")))
+    path = f"/v1/signals/{withdrawn['id']}/withdraw"
+    assert client.post(path, headers=auth("politie-rr")).status_code == 200
+    with unit_of_work(clean.engine) as session:
+        assert purge_expired(session, clean, now=clean.clock.now()) == (1, 0)
+    with unit_of_work(clean.engine) as session:
+        assert purge_expired(session, clean, now=clean.clock.now()) == (0, 0)
+    own = client.get("/v1/signals", headers=auth("politie-rr")).json()
+    assert [item["id"] for item in own["items"]] == [kept["id"]]
+
+
 def test_purpose_binding_and_reciprocity(client: TestClient, auth) -> None:
     unknown = client.post(
         "/v1/hits",
