@@ -135,6 +135,31 @@ def check(request: Request, session: MemberSession, form: CheckedForm) -> Respon
 # --- Release on the five questions ------------------------------------------------------
 
 
+def _person_form(
+    request: Request,
+    session: ConsoleSession,
+    template: str,
+    *,
+    persons: list[PersonRef] | None,
+    missing: list[str] | None,
+    problem: str | None,
+    status: int,
+    **fields: Any,
+) -> Response:
+    """A form about persons (release, override): carried persons, a fresh nonce, problems."""
+    container = container_of(request)
+    return render(
+        request,
+        template,
+        status=status,
+        missing=missing or [],
+        nonce=new_nonce(),
+        problem=problem,
+        **fields,
+        **_carried(persons, container, session),
+    )
+
+
 def _release_form(
     request: Request,
     session: ConsoleSession,
@@ -146,19 +171,18 @@ def _release_form(
     problem: str | None = None,
     status: int = 200,
 ) -> Response:
-    container = container_of(request)
-    return render(
+    return _person_form(
         request,
+        session,
         "release.html",
+        persons=persons,
+        missing=missing,
+        problem=problem,
         status=status,
-        purposes=allowed_purposes(container, session, Action.REQUEST_RELEASE),
+        purposes=allowed_purposes(container_of(request), session, Action.REQUEST_RELEASE),
         purpose=purpose,
         questions=FIVE_QUESTIONS,
         answers=answers or {},
-        missing=missing or [],
-        nonce=new_nonce(),
-        problem=problem,
-        **_carried(persons, container, session),
     )
 
 
@@ -235,17 +259,16 @@ def _override_form(
     problem: str | None = None,
     status: int = 200,
 ) -> Response:
-    container = container_of(request)
-    return render(
+    return _person_form(
         request,
+        session,
         "override.html",
+        persons=persons,
+        missing=missing,
+        problem=problem,
         status=status,
         statement_fields=STATEMENT_FIELDS,
         statement=statement or {},
-        missing=missing or [],
-        nonce=new_nonce(),
-        problem=problem,
-        **_carried(persons, container, session),
     )
 
 

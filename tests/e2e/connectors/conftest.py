@@ -6,16 +6,11 @@ import datetime as dt
 import io
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 
 from connectors import BrokerClient
@@ -23,8 +18,8 @@ from connectors.cli import main
 from connectors.credentials import development_key_path, load_private_key
 from connectors.sample_data import copy_shifted
 from tests.conftest import ARTIFACTS
+from tests.e2e.processes import embedded_broker
 
-STARTUP_SECONDS = 30
 ORGS = {
     "police": "politie-rr",
     "veilig_thuis": "vt-rr",
@@ -56,64 +51,15 @@ class LiveBroker:
         return ["--url", self.url, "--data-dir", str(self.data_dir), "--no-progress"]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
-def live_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveBroker]:
-    """Initialise a broker in a temporary data directory and serve it on a free port."""
+def live_broker() -> Iterator[LiveBroker]:
+    """Initialise a broker in a fresh data directory and serve it on a free port."""
     # Under test-artifacts/, so the privacy scan reads what this broker wrote.
     data_dir = ARTIFACTS / f"e2e-connectors-{os.getpid()}"
     shutil.rmtree(data_dir, ignore_errors=True)
     data_dir.mkdir(parents=True)
-    env = {
-        **os.environ,
-        "BROKER_DATA_DIR": str(data_dir),
-        "BROKER_ENV": "test",
-        "BROKER_LOG_LEVEL": "WARNING",
-    }
-    for name in ("BROKER_DATABASE_URL", "BROKER_REDIS_URL"):
-        env.pop(name, None)
-    subprocess.run(
-        [sys.executable, "-m", "broker", "init"], env=env, check=True, capture_output=True
-    )
-    port = _free_port()
-    log = (data_dir / "serve.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "broker", "serve", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_for_health(url, process)
+    with embedded_broker(data_dir) as url:
         yield LiveBroker(url=url, data_dir=data_dir)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
-
-
-def _wait_for_health(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the broker exited with {process.returncode}")
-        try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError("the broker did not become healthy")
 
 
 @pytest.fixture(scope="session")

@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,11 +15,10 @@ from broker.auth.jwk import ed25519_public_jwk
 from broker.auth.tokens import sign_token
 from broker.clock import SystemClock
 from broker.organisations.devkeys import load_development_key
+from tests.e2e.processes import embedded_broker
 from tests.identities import CHILD_1, FATHER, MOTHER
 
-ROOT = Path(__file__).resolve().parents[3]
 AUDIENCE = "dv-broker"
-START_TIMEOUT = 40.0
 
 
 @dataclass(frozen=True)
@@ -57,67 +51,13 @@ class RunningBroker:
         )
 
 
-def free_port() -> int:
-    """A TCP port on loopback that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def running_broker(data_dir: Path) -> Iterator[RunningBroker]:
     """Initialise a fresh data directory and serve it until the block ends."""
     shutil.rmtree(data_dir, ignore_errors=True)
-    env = {
-        **os.environ,
-        "BROKER_DATA_DIR": str(data_dir),
-        "BROKER_ENV": "test",
-        "BROKER_LOG_LEVEL": "WARNING",
-    }
-    env.pop("BROKER_DATABASE_URL", None)
-    env.pop("BROKER_REDIS_URL", None)
-    subprocess.run(
-        [sys.executable, "-m", "broker", "init"],
-        env=env,
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    port = free_port()
-    log = (data_dir / "serve.out").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "broker", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(url, process)
+    data_dir.mkdir(parents=True)
+    with embedded_broker(data_dir, log_name="serve.out") as url:
         yield RunningBroker(url=url, data_dir=data_dir)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
-
-
-def _wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"broker serve exited with {process.returncode}")
-        try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("broker serve did not come up in time")
 
 
 def seed(broker: RunningBroker) -> None:
