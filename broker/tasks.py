@@ -7,6 +7,7 @@ head lock or tolerates losing a race on a unique key.
 from __future__ import annotations
 
 import logging
+import random
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ class TaskRunner:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="broker-tasks", daemon=True)
         self._due = {task.name: 0.0 for task in tasks}
+        self._jitter = random.Random()  # noqa: S311 - timing only, no secret
 
     def start(self) -> None:
         """Begin running tasks."""
@@ -55,7 +57,9 @@ class TaskRunner:
         for task in self._tasks:
             if self._due[task.name] > now:
                 continue
-            self._due[task.name] = now + task.every_seconds
+            # Up to a tenth earlier or later each time: processes started together drift
+            # apart instead of doing the same round at the same moment every time.
+            self._due[task.name] = now + task.every_seconds * self._jitter.uniform(0.9, 1.1)
             try:
                 task.run(self._container)
             except (IntegrityError, OperationalError) as exc:

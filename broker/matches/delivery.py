@@ -186,8 +186,8 @@ def _claim(container: Container, *, now: datetime, limit: int) -> tuple[list[_Cl
     )
     claimed: list[_Claimed] = []
     with unit_of_work(container.engine) as session:
-        # Every due row of an organisation without a webhook leaves the queue in one
-        # statement: a busy chain writes notifications faster than chunks would clear them.
+        # Rows of an organisation that has no webhook (any more: new rows for it never join
+        # the queue) leave the queue in one statement, however many there are.
         inbox_only = session.connection().execute(_INBOX_ONLY, {"now": now}).rowcount
         for row, url in session.exec(query).all():
             if url:

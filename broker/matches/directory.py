@@ -76,6 +76,15 @@ class Directory:
             )
         return self._desks[key]
 
+    def has_webhook(self, org_id: str) -> bool:
+        """Whether notifications to ``org_id`` are pushed to a webhook (else: inbox only)."""
+        snapshot = self._cached()
+        if snapshot is None:
+            org = self._repo.get(org_id)
+            return org is not None and bool(org.webhook_url)
+        entry = snapshot.organisation(org_id)
+        return entry is not None and entry.webhook
+
     def _cached(self) -> DirectorySnapshot | None:
         if has_uncommitted_changes(self._session):
             return None

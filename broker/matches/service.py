@@ -277,7 +277,8 @@ def record_matches(
                 body = _match_body(
                     container, directory, pairing, match_id, recipient=notice[1], cause=cause
                 )
-                rows.append(_notification_row(notice[1], "match", body, now=now))
+                webhook = directory.has_webhook(notice[1])
+                rows.append(_notification_row(notice[1], "match", body, now=now, webhook=webhook))
                 events.append(_queued(rows[-1]))
                 sent += 1
             events.append(_matched(pairing, match_id, cause=cause))
@@ -451,7 +452,8 @@ def queue_notification(
     now: datetime,
 ) -> Notification:
     """Write a notification to the outbox, in the caller's transaction."""
-    row = _notification_row(org_id, kind, body, now=now)
+    webhook = Directory(session).has_webhook(org_id)
+    row = _notification_row(org_id, kind, body, now=now, webhook=webhook)
     notification = Notification(**row)
     session.add(notification)
     record(session, _queued(row))
@@ -459,9 +461,14 @@ def queue_notification(
 
 
 def _notification_row(
-    org_id: str, kind: str, body: dict[str, Any], *, now: datetime
+    org_id: str, kind: str, body: dict[str, Any], *, now: datetime, webhook: bool
 ) -> dict[str, Any]:
-    """The columns of a new outbox row, due for webhook delivery at once."""
+    """The columns of a new outbox row, on the delivery queue only if there is a webhook.
+
+    Without one the row is in the recipient's inbox alone: no webhook round has to take it
+    off the queue again (an UPDATE per notification, done every few seconds by every
+    process at once).
+    """
     return {
         "id": uuid.uuid4().hex,
         "org_id": org_id,
@@ -469,7 +476,7 @@ def _notification_row(
         "body": json.dumps(body, sort_keys=True, ensure_ascii=False),
         "created_at": now,
         "webhook_attempts": 0,
-        "webhook_next_at": now,
+        "webhook_next_at": now if webhook else None,
     }
 
 

@@ -50,6 +50,7 @@ class OrganisationEntry:
     id: str
     name: str
     type: str
+    webhook: bool = False  # a webhook URL is configured: notifications are pushed too
 
 
 @dataclass(frozen=True)
@@ -94,9 +95,16 @@ class DirectorySnapshot:
 def load_snapshot(connection: Connection) -> DirectorySnapshot:
     """Read every organisation, desk and active key (three statements)."""
     orgs = {
-        row.id: OrganisationEntry(id=row.id, name=row.name, type=row.type)
+        row.id: OrganisationEntry(
+            id=row.id, name=row.name, type=row.type, webhook=bool(row.webhook_url)
+        )
         for row in connection.execute(
-            select(col(Organisation.id), col(Organisation.name), col(Organisation.type))
+            select(
+                col(Organisation.id),
+                col(Organisation.name),
+                col(Organisation.type),
+                col(Organisation.webhook_url),
+            )
         )
     }
     desks: dict[str, list[DeskEntry]] = {}

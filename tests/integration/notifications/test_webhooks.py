@@ -28,6 +28,7 @@ from broker.tasks import TaskRunner, default_tasks
 from broker.transaction import transaction
 from tests.conftest import BACKEND
 from tests.identities import BSNS, MOTHER, NORMALISED_NAME_FRAGMENTS
+from tests.integration.notifications.conftest import set_webhook
 from tests.integration.notifications.receiver import Receiver
 
 
@@ -87,7 +88,7 @@ def test_a_match_is_delivered_once_signed_and_without_bsn(
     [note] = inbox(client, auth, "vt-rr")
     now = clean.clock.now()
 
-    assert deliver_due(clean, now=now) == DeliveryReport(delivered=1, inbox_only=1)
+    assert deliver_due(clean, now=now) == DeliveryReport(delivered=1)
 
     [got] = receiver.received
     assert got.accepted and (got.org, got.msg_id) == ("vt-rr", note["id"])
@@ -161,7 +162,7 @@ def test_gives_up_after_a_day_of_failures_and_logs_it(
         report = deliver_due(clean, now=moment)
         if report.given_up:
             break
-        assert report == DeliveryReport(retried=1, inbox_only=0 if delays else 1)
+        assert report == DeliveryReport(retried=1)
         delays.append((due_at(clean) - moment).total_seconds())
         moment = next_round(clean)
 
@@ -258,19 +259,37 @@ def test_webhook_secret_security_ladder(client: TestClient, auth, clean: Contain
     assert other["secret"] != shown["secret"]
 
 
-def test_one_round_takes_every_due_inbox_only_notification_off_the_queue(
+def test_notifications_without_a_webhook_never_join_the_delivery_queue(
     clean: Container, receiver: Receiver, hooks
 ) -> None:
-    # More than a round's chunk: a busy chain writes notifications faster than chunks.
     hooks("vt-rr")
     now = clean.clock.now()
     with transaction(clean.engine, clean.log) as session:
         for n in range(CHUNK * 3):
             queue_notification(session, clean, "politie-rr", "match", {"n": n}, now=now)
         queue_notification(session, clean, "vt-rr", "match", {"n": 0}, now=now)
+    queued = [row for row in rows(clean) if row.webhook_next_at is not None]
+    assert [row.org_id for row in queued] == ["vt-rr"]
+    assert deliver_due(clean, now=now, limit=CHUNK) == DeliveryReport(delivered=1)
+    assert len(receiver.received) == 1
+    assert deliver_due(clean, now=now + timedelta(hours=1)) == DeliveryReport()
+
+
+def test_one_round_takes_a_removed_webhooks_notifications_off_the_queue(
+    clean: Container, receiver: Receiver, hooks
+) -> None:
+    # Queued while police had a webhook, more than a round's chunk; then it was removed.
+    hooks("vt-rr")
+    hooks("politie-rr")
+    now = clean.clock.now()
+    with transaction(clean.engine, clean.log) as session:
+        for n in range(CHUNK * 3):
+            queue_notification(session, clean, "politie-rr", "match", {"n": n}, now=now)
+        queue_notification(session, clean, "vt-rr", "match", {"n": 0}, now=now)
+    set_webhook(clean, "politie-rr", None, {})
     assert deliver_due(clean, now=now, limit=CHUNK) == DeliveryReport(
         delivered=1, inbox_only=CHUNK * 3
     )
     assert all(row.webhook_next_at is None for row in rows(clean))
-    assert len(receiver.received) == 1
+    assert [got.org for got in receiver.received] == ["vt-rr"]
     assert deliver_due(clean, now=now + timedelta(hours=1)) == DeliveryReport()
