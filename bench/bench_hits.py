@@ -424,6 +424,9 @@ class LoadResult:
     total: int
     achieved: float
     known: int = 0  # answers that found the person (half the queries ask for a probe)
+    # CPU milliseconds per request by component, warm-up included (same rate), from /proc.
+    cpu_ms: dict[str, float] = field(default_factory=dict)
+    reference_ms: float = float("nan")  # the machine's speed just before, see reference_loop
 
     def p(self, q: float) -> float:
         """The ``q`` quantile of the latencies in milliseconds."""
@@ -535,6 +538,49 @@ def percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=1000, method="inclusive")[int(q * 1000) - 1]
 
 
+def reference_loop() -> float:
+    """Milliseconds for a fixed pure-Python loop, the best of three: the machine's speed now.
+
+    A virtual machine's cores are not equally fast at all hours (neighbours, throttling);
+    the same code has cost 35% more CPU per request on one afternoon than on the morning.
+    This figure, taken before each measured phase, tells the runs apart.
+    """
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        total = 0
+        for i in range(3_000_000):
+            total += i
+        best = min(best, time.perf_counter() - started)
+    return best * 1000
+
+
+def cpu_seconds(brokers: list[int]) -> dict[str, float]:
+    """CPU seconds used so far by the brokers, PostgreSQL, Redis and this load generator."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used = {"brokers": 0.0, "PostgreSQL": 0.0, "Redis": 0.0, "load generator": 0.0}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes().split(b"\0", 1)[0].decode(errors="replace")
+        except OSError:
+            continue
+        pid = int(entry.name)
+        fields_after_name = stat.rsplit(")", 1)[1].split()
+        seconds = (int(fields_after_name[11]) + int(fields_after_name[12])) / tick
+        if pid in brokers:
+            used["brokers"] += seconds
+        elif pid == os.getpid():
+            used["load generator"] += seconds
+        elif command.startswith("postgres"):
+            used["PostgreSQL"] += seconds
+        elif "redis-server" in command:
+            used["Redis"] += seconds
+    return used
+
+
 # --- one size -----------------------------------------------------------------------------
 
 
@@ -587,7 +633,10 @@ def run_size(
 
             def offer(rate: float, seconds: float) -> LoadResult:
                 """``rate`` for ``seconds``, after ``WARM_UP`` seconds at the same rate."""
-                return asyncio.run(
+                reference = reference_loop()
+                pids = [proc.pid for proc in procs]
+                before = cpu_seconds(pids)
+                run = asyncio.run(
                     load(
                         urls,
                         signer,
@@ -599,6 +648,11 @@ def run_size(
                         warm_up=WARM_UP,
                     )
                 )
+                after = cpu_seconds(pids)
+                requests = run.total + int(rate * WARM_UP)
+                run.cpu_ms = {k: (after[k] - before[k]) * 1000 / requests for k in after}
+                run.reference_ms = reference
+                return run
 
             if args.ratio_rate:
                 say(f"{size:,} signals: {args.ratio_rate:g} req/s for {args.ratio_seconds:g} s")
@@ -754,6 +808,24 @@ def print_tables(results: list[SizeResult], args: argparse.Namespace) -> None:
                 f"| {run.p(0.99):.1f} | {worst:.0f} | {run.failed}/{run.total:,} "
                 f"| {run.known / max(run.total - run.failed, 1):.0%} "
                 f"| {percentile(run.lags, 0.99) * 1000:.1f} | {r.load[0]:.1f} / {r.load[1]:.1f} |"
+            )
+    runs = [(r.size, run) for r in results for run in (r.ratio, r.target) if run and run.cpu_ms]
+    if runs:
+        print(
+            "\nCPU per request in ms (warm-up included), and the reference loop timed just "
+            "before (`reference_loop`: lower is a faster machine):\n"
+        )
+        print(
+            "| active signals | offered (req/s) | brokers | PostgreSQL | Redis | load generator "
+            "| all | reference loop (ms) |"
+        )
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for size, run in runs:
+            c = run.cpu_ms
+            print(
+                f"| {size:,} | {run.offered:g} | {c['brokers']:.2f} | {c['PostgreSQL']:.2f} "
+                f"| {c['Redis']:.2f} | {c['load generator']:.2f} | {sum(c.values()):.2f} "
+                f"| {run.reference_ms:.0f} |"
             )
     if any(r.bulk for r in results):
         print("\n| active signals | bulk registration | seconds | signals/s |")
