@@ -7,11 +7,13 @@ head lock or tolerates losing a race on a unique key.
 from __future__ import annotations
 
 import logging
+import os
 import random
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import redis
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from broker.alerts.follow_up import CHECK_EVERY_SECONDS, check_queries_without_follow_up
@@ -87,6 +89,34 @@ def sign_checkpoint_if_grown(container: Container) -> None:
         container.log.latest(session)
 
 
+def one_process_per_round(
+    name: str, every_seconds: float, work: Callable[[Container], object]
+) -> Callable[[Container], object]:
+    """``work`` done by one broker process per round where they share Redis, else by each.
+
+    The first process of a round claims it in Redis for most of the period and the others
+    skip it: the follow-up check reads a day of the log, and every process reading it each
+    hour only repeated the same work. Without Redis (the embedded default, one process) or
+    when Redis does not answer, the process does the work itself; the work is idempotent,
+    so doing it twice costs only time.
+    """
+    claim_seconds = max(1, int(every_seconds * 0.8))  # ends before the next round (>= 0.9)
+
+    def run(container: Container) -> object:
+        if container.redis is not None:
+            try:
+                claimed = container.redis.set(
+                    f"dv-broker:task:{name}", os.getpid(), nx=True, ex=claim_seconds
+                )
+            except redis.RedisError:
+                claimed = True
+            if not claimed:
+                return None
+        return work(container)
+
+    return run
+
+
 def default_tasks(container: Container) -> list[PeriodicTask]:
     """The tasks every broker process runs."""
     return [
@@ -95,8 +125,12 @@ def default_tasks(container: Container) -> list[PeriodicTask]:
         ),
         PeriodicTask("reload_keys", RELOAD_SECONDS, reload_keys),
         PeriodicTask("webhooks", 5, deliver_notifications),
-        PeriodicTask("purge", 3600, purge_expired_signals),
+        PeriodicTask("purge", 3600, one_process_per_round("purge", 3600, purge_expired_signals)),
         PeriodicTask(
-            "queries_without_follow_up", CHECK_EVERY_SECONDS, check_queries_without_follow_up
+            "queries_without_follow_up",
+            CHECK_EVERY_SECONDS,
+            one_process_per_round(
+                "queries_without_follow_up", CHECK_EVERY_SECONDS, check_queries_without_follow_up
+            ),
         ),
     ]
