@@ -27,11 +27,19 @@ logger = logging.getLogger("broker.tasks")
 
 @dataclass(frozen=True)
 class PeriodicTask:
-    """A named job and how often it runs."""
+    """A named job and how often it runs.
+
+    With ``one_per_round`` the processes that share Redis take turns: the first one of a
+    round claims it for most of the period and the others skip it (the follow-up check
+    reads a day of the log, and every process reading it each hour only repeated the same
+    work). Without Redis (the embedded default, one process) or when Redis does not answer,
+    the process does the work itself; such work is idempotent, so twice costs only time.
+    """
 
     name: str
     every_seconds: float
     run: Callable[[Container], object]
+    one_per_round: bool = False
 
 
 class TaskRunner:
@@ -62,6 +70,8 @@ class TaskRunner:
             # Up to a tenth earlier or later each time: processes started together drift
             # apart instead of doing the same round at the same moment every time.
             self._due[task.name] = now + task.every_seconds * self._jitter.uniform(0.9, 1.1)
+            if task.one_per_round and not self._claim(task):
+                continue
             try:
                 task.run(self._container)
             except (IntegrityError, OperationalError) as exc:
@@ -73,6 +83,19 @@ class TaskRunner:
                 logger.error(
                     "task failed", extra={"task": task.name, "error_class": type(exc).__name__}
                 )
+
+    def _claim(self, task: PeriodicTask) -> bool:
+        """Whether this process does ``task``'s round (see ``PeriodicTask.one_per_round``)."""
+        client = self._container.redis
+        if client is None:
+            return True
+        # The claim ends before the next round can start (a round is >= 0.9 periods).
+        seconds = max(1, int(task.every_seconds * 0.8))
+        try:
+            key = f"dv-broker:task:{task.name}"
+            return bool(client.set(key, os.getpid(), nx=True, ex=seconds))
+        except redis.RedisError:
+            return True
 
     def _loop(self) -> None:
         import time
@@ -89,34 +112,6 @@ def sign_checkpoint_if_grown(container: Container) -> None:
         container.log.latest(session)
 
 
-def one_process_per_round(
-    name: str, every_seconds: float, work: Callable[[Container], object]
-) -> Callable[[Container], object]:
-    """``work`` done by one broker process per round where they share Redis, else by each.
-
-    The first process of a round claims it in Redis for most of the period and the others
-    skip it: the follow-up check reads a day of the log, and every process reading it each
-    hour only repeated the same work. Without Redis (the embedded default, one process) or
-    when Redis does not answer, the process does the work itself; the work is idempotent,
-    so doing it twice costs only time.
-    """
-    claim_seconds = max(1, int(every_seconds * 0.8))  # ends before the next round (>= 0.9)
-
-    def run(container: Container) -> object:
-        if container.redis is not None:
-            try:
-                claimed = container.redis.set(
-                    f"dv-broker:task:{name}", os.getpid(), nx=True, ex=claim_seconds
-                )
-            except redis.RedisError:
-                claimed = True
-            if not claimed:
-                return None
-        return work(container)
-
-    return run
-
-
 def default_tasks(container: Container) -> list[PeriodicTask]:
     """The tasks every broker process runs."""
     return [
@@ -125,12 +120,11 @@ def default_tasks(container: Container) -> list[PeriodicTask]:
         ),
         PeriodicTask("reload_keys", RELOAD_SECONDS, reload_keys),
         PeriodicTask("webhooks", 5, deliver_notifications),
-        PeriodicTask("purge", 3600, one_process_per_round("purge", 3600, purge_expired_signals)),
+        PeriodicTask("purge", 3600, purge_expired_signals, one_per_round=True),
         PeriodicTask(
             "queries_without_follow_up",
             CHECK_EVERY_SECONDS,
-            one_process_per_round(
-                "queries_without_follow_up", CHECK_EVERY_SECONDS, check_queries_without_follow_up
-            ),
+            check_queries_without_follow_up,
+            one_per_round=True,
         ),
     ]

@@ -5,16 +5,20 @@ from __future__ import annotations
 import redis
 
 from broker.container import Container
-from broker.tasks import one_process_per_round
+from broker.tasks import PeriodicTask, TaskRunner
+
+
+def shared_round(name: str, done: list[str]) -> PeriodicTask:
+    return PeriodicTask(name, 3600, lambda _c: done.append("work"), one_per_round=True)
 
 
 def test_a_round_is_done_once_where_redis_is_shared_else_by_each_process(
     clean: Container,
 ) -> None:
     done: list[str] = []
-    round_of = one_process_per_round("test-round", 3600, lambda _c: done.append("work"))
-    round_of(clean)
-    round_of(clean)  # another process in the same round
+    task = shared_round("test-round", done)
+    TaskRunner(clean, [task]).run_due(0.0)
+    TaskRunner(clean, [task]).run_due(0.0)  # another process in the same round
     assert done == (["work"] if clean.redis is not None else ["work", "work"])
 
 
@@ -24,10 +28,10 @@ def test_without_an_answer_from_redis_the_process_does_the_work(clean: Container
             raise redis.ConnectionError("down")
 
     done: list[str] = []
-    round_of = one_process_per_round("test-round-down", 3600, lambda _c: done.append("work"))
+    task = shared_round("test-round-down", done)
     saved, clean.redis = clean.redis, Down()  # type: ignore[assignment]
     try:
-        round_of(clean)
+        TaskRunner(clean, [task]).run_due(0.0)
     finally:
         clean.redis = saved
     assert done == ["work"]
