@@ -259,15 +259,20 @@ def test_webhook_secret_security_ladder(client: TestClient, auth, clean: Contain
     assert other["secret"] != shown["secret"]
 
 
+def queue_for_police_and_vt(container: Container, now: datetime) -> None:
+    """More than a round's chunk of notifications for the police, and one for Veilig Thuis."""
+    with transaction(container.engine, container.log) as session:
+        for n in range(CHUNK * 3):
+            queue_notification(session, container, "politie-rr", "match", {"n": n}, now=now)
+        queue_notification(session, container, "vt-rr", "match", {"n": 0}, now=now)
+
+
 def test_notifications_without_a_webhook_never_join_the_delivery_queue(
     clean: Container, receiver: Receiver, hooks
 ) -> None:
     hooks("vt-rr")
     now = clean.clock.now()
-    with transaction(clean.engine, clean.log) as session:
-        for n in range(CHUNK * 3):
-            queue_notification(session, clean, "politie-rr", "match", {"n": n}, now=now)
-        queue_notification(session, clean, "vt-rr", "match", {"n": 0}, now=now)
+    queue_for_police_and_vt(clean, now)
     queued = [row for row in rows(clean) if row.webhook_next_at is not None]
     assert [row.org_id for row in queued] == ["vt-rr"]
     assert deliver_due(clean, now=now, limit=CHUNK) == DeliveryReport(delivered=1)
@@ -278,14 +283,11 @@ def test_notifications_without_a_webhook_never_join_the_delivery_queue(
 def test_one_round_takes_a_removed_webhooks_notifications_off_the_queue(
     clean: Container, receiver: Receiver, hooks
 ) -> None:
-    # Queued while police had a webhook, more than a round's chunk; then it was removed.
+    # Queued while police had a webhook; then it was removed.
     hooks("vt-rr")
     hooks("politie-rr")
     now = clean.clock.now()
-    with transaction(clean.engine, clean.log) as session:
-        for n in range(CHUNK * 3):
-            queue_notification(session, clean, "politie-rr", "match", {"n": n}, now=now)
-        queue_notification(session, clean, "vt-rr", "match", {"n": 0}, now=now)
+    queue_for_police_and_vt(clean, now)
     set_webhook(clean, "politie-rr", None, {})
     assert deliver_due(clean, now=now, limit=CHUNK) == DeliveryReport(
         delivered=1, inbox_only=CHUNK * 3
