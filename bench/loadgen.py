@@ -15,6 +15,8 @@ import asyncio
 import gc
 import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -70,6 +72,19 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
         body += chunk[:-2]
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside the block (one full collection just before)."""
+    gc.collect()
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
 async def run_load(
     targets: list[tuple[str, int]],
     requests: list[bytes],
@@ -88,34 +103,6 @@ async def run_load(
     about 100 ms, during which every answer in flight would be read late and counted as the
     broker's latency.
     """
-    gc.collect()
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        return await _run_load(
-            targets,
-            requests,
-            rate=rate,
-            keep_bodies=keep_bodies,
-            timeout=timeout,
-            max_drain=max_drain,
-            discard=discard,
-        )
-    finally:
-        if collecting:
-            gc.enable()
-
-
-async def _run_load(
-    targets: list[tuple[str, int]],
-    requests: list[bytes],
-    *,
-    rate: float,
-    keep_bodies: bool,
-    timeout: float,
-    max_drain: float,
-    discard: int,
-) -> LoadResult:
     result = LoadResult()
     idle: list[list[tuple[asyncio.StreamReader, asyncio.StreamWriter]]] = [[] for _ in targets]
 
@@ -149,18 +136,19 @@ async def _run_load(
             result.bodies.append(body)
         pool.append((reader, writer))
 
-    started = time.perf_counter()
-    tasks = []
-    for i in range(len(requests)):
-        due = started + i / rate
-        delay = due - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(one(i, due), name=str(i)))
-    _, pending = await asyncio.wait(tasks, timeout=max_drain) if tasks else (set(), set())
-    for task in pending:
-        task.cancel()
-    await asyncio.gather(*pending, return_exceptions=True)
+    with collector_paused():
+        started = time.perf_counter()
+        tasks = []
+        for i in range(len(requests)):
+            due = started + i / rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(i, due), name=str(i)))
+        _, pending = await asyncio.wait(tasks, timeout=max_drain) if tasks else (set(), set())
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
     result.unfinished = sum(1 for task in pending if int(task.get_name()) >= discard)
     result.achieved = result.ok / (time.perf_counter() - started - discard / rate)
     for pool in idle:
